@@ -1,0 +1,43 @@
+"""Geometry and geodata: municipal boundaries, shelters, metric projection (EPSG:6677)."""
+
+from maps.geodata import (
+    TAITO_CITY,
+    GeodataError,
+    Hazard,
+    Municipality,
+    Shelter,
+    emergency_sites,
+    evacuation_shelters,
+    municipalities,
+    municipality_boundary,
+    random_points_within,
+)
+from maps.projection import (
+    JGD2011_PLANE_IX,
+    LatLon,
+    distance_m,
+    from_plane,
+    geometry_from_plane,
+    geometry_to_plane,
+    to_plane,
+)
+
+__all__ = [
+    "JGD2011_PLANE_IX",
+    "TAITO_CITY",
+    "GeodataError",
+    "Hazard",
+    "LatLon",
+    "Municipality",
+    "Shelter",
+    "distance_m",
+    "emergency_sites",
+    "evacuation_shelters",
+    "from_plane",
+    "geometry_from_plane",
+    "geometry_to_plane",
+    "municipalities",
+    "municipality_boundary",
+    "random_points_within",
+    "to_plane",
+]
