@@ -6,8 +6,8 @@ import logging
 import select
 import threading
 import time
-from datetime import datetime
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from types import TracebackType
 
 import paho.mqtt.client as mqtt

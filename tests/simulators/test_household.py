@@ -18,7 +18,6 @@ from protocol import (
     GatewayStatus,
     ManualClock,
     ReadingBatch,
-    TopicKind,
     decode,
     parse_topic,
     uplink_filter,
@@ -101,10 +100,12 @@ def run_until(clock: ManualClock, fleet: HouseholdFleet, listener: Listener, mom
     """Move simulated time to `moment` and wait until everything published has arrived."""
     clock.set(moment)
     wait_until(
-        lambda: fleet.advanced_to is not None
-        and fleet.advanced_to >= moment
-        and listener.count() >= fleet.published
-        and fleet.error is None,
+        lambda: (
+            fleet.advanced_to is not None
+            and fleet.advanced_to >= moment
+            and listener.count() >= fleet.published
+            and fleet.error is None
+        ),
         timeout=20,
         what="all published messages delivered",
     )
@@ -115,9 +116,7 @@ def local_hour(moment: datetime) -> float:
     return local.hour + local.minute / 60
 
 
-def test_morning_brings_motion_in_the_kitchen(
-    clock: ManualClock, fleet: HouseholdFleet, listener: Listener
-) -> None:
+def test_morning_brings_motion_in_the_kitchen(clock: ManualClock, fleet: HouseholdFleet, listener: Listener) -> None:
     """Over a simulated morning the kitchen sensor reports motion (breakfast)."""
     run_until(clock, fleet, listener, START + timedelta(hours=6))
     kitchen = [e for e in listener.events(EventKind.MOTION_DETECTED) if e.room == "kitchen"]
