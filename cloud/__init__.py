@@ -1,0 +1,1 @@
+"""The mimamori cloud server: ingest, stores, rules wiring, API and CLI."""

@@ -1,0 +1,86 @@
+"""The FastAPI application: health and metrics at the root, resources under /api/v1."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from cloud.api.deps import ServiceDep, require_token
+from cloud.api.routes import alerts, devices, gateways, households, ingest, notifications
+from cloud.api.schemas import HealthOut
+from cloud.ingest import IngestSnapshot
+
+if TYPE_CHECKING:
+    from cloud.service import CloudService
+
+API_PREFIX = "/api/v1"
+
+
+def prometheus_text(snapshot: IngestSnapshot) -> str:
+    """Render ingest counters in the Prometheus text exposition format."""
+    lines = [
+        "# HELP mimamori_ingest_accepted_total Messages stored.",
+        "# TYPE mimamori_ingest_accepted_total counter",
+        f"mimamori_ingest_accepted_total {snapshot.accepted}",
+        "# HELP mimamori_ingest_rejected_total Messages dropped, by reason.",
+        "# TYPE mimamori_ingest_rejected_total counter",
+        *(
+            f'mimamori_ingest_rejected_total{{reason="{reason}"}} {count}'
+            for reason, count in sorted(snapshot.rejected.items())
+        ),
+        "# HELP mimamori_ingest_ignored_total Messages on topics ingest does not consume (config).",
+        "# TYPE mimamori_ingest_ignored_total counter",
+        f"mimamori_ingest_ignored_total {snapshot.ignored}",
+        "# HELP mimamori_ingest_batches_total Batches stored.",
+        "# TYPE mimamori_ingest_batches_total counter",
+        f"mimamori_ingest_batches_total {snapshot.batches}",
+        "# HELP mimamori_ingest_rule_errors_total Failures of the rules or the alert lifecycle.",
+        "# TYPE mimamori_ingest_rule_errors_total counter",
+        f"mimamori_ingest_rule_errors_total {snapshot.rule_errors}",
+        "# HELP mimamori_ingest_queue_depth Messages received but not yet stored.",
+        "# TYPE mimamori_ingest_queue_depth gauge",
+        f"mimamori_ingest_queue_depth {snapshot.queue_depth}",
+        "# HELP mimamori_ingest_last_batch_seconds Time the last batch took to store.",
+        "# TYPE mimamori_ingest_last_batch_seconds gauge",
+        f"mimamori_ingest_last_batch_seconds {snapshot.last_batch_seconds:.6f}",
+        "# HELP mimamori_broker_connected 1 while ingest is connected to the broker.",
+        "# TYPE mimamori_broker_connected gauge",
+        f"mimamori_broker_connected {int(snapshot.broker_connected)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def create_app(service: CloudService) -> FastAPI:
+    """Build the API of a (started) cloud service."""
+    app = FastAPI(
+        title="mimamori",
+        summary="Watching over elderly people living alone: households, gateways, alerts, notifications.",
+        version="0.1.0",
+    )
+    app.state.service = service
+
+    @app.get("/health", response_model=HealthOut, tags=["operations"], responses={503: {"model": HealthOut}})
+    def health(service: ServiceDep) -> JSONResponse:
+        """Tell whether ingest is connected to the broker and the database answers."""
+        body = HealthOut(
+            status="ok",
+            broker_connected=service.broker_connected,
+            database_ok=service.database_ok(),
+        )
+        healthy = body.broker_connected and body.database_ok
+        if not healthy:
+            body.status = "degraded"
+        return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
+    def metrics(service: ServiceDep) -> PlainTextResponse:
+        """Ingest counters in the Prometheus text format."""
+        return PlainTextResponse(prometheus_text(service.stats), media_type="text/plain; version=0.0.4")
+
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])
+    for module in (households, gateways, devices, alerts, notifications, ingest):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,123 @@
+"""Feed the rule engine from ingest and turn its signals into alerts; one thread calls all of this."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from alerts.signals import AlertSignal, HouseholdProfile, Observation
+from cloud.db.models import RuleCheckpoint
+from cloud.db.session import Sessions
+from cloud.ingest.stats import IngestStats
+from protocol import Clock
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_KEY = "rules"
+
+
+class Rules(Protocol):
+    """What ingest needs of alerts.engine.RuleEngine."""
+
+    def upsert_profile(self, profile: HouseholdProfile) -> None: ...
+
+    def remove_profile(self, household_id: str) -> None: ...
+
+    def observe(self, observation: Observation, *, now: Any) -> list[AlertSignal]: ...
+
+    def tick(self, now: Any) -> list[AlertSignal]: ...
+
+    def checkpoint(self) -> dict[str, Any]: ...
+
+
+class Lifecycle(Protocol):
+    """What ingest needs of cloud.alerting.AlertLifecycle."""
+
+    def apply(self, signals: Sequence[AlertSignal]) -> list[int]: ...
+
+
+def load_checkpoint(sessions: Sessions) -> Mapping[str, Any] | None:
+    """Return the rule state saved last, or None on a fresh database."""
+    with sessions() as session:
+        return session.scalar(select(RuleCheckpoint.state).where(RuleCheckpoint.key == CHECKPOINT_KEY))
+
+
+class RuleStream:
+    """Pass observations and timer ticks to the rules, apply their signals, checkpoint their state.
+
+    Errors in the rules or the lifecycle are logged and counted, never raised: ingest goes on.
+    """
+
+    def __init__(
+        self,
+        *,
+        rules: Rules,
+        lifecycle: Lifecycle | None,
+        sessions: Sessions,
+        clock: Clock,
+        stats: IngestStats,
+        profiles: Iterable[HouseholdProfile] = (),
+    ) -> None:
+        self._rules = rules
+        self._lifecycle = lifecycle
+        self._sessions = sessions
+        self._clock = clock
+        self._stats = stats
+        # the profiles the engine was built with
+        self._profiles: dict[str, HouseholdProfile] = {profile.household_id: profile for profile in profiles}
+
+    def observe(self, observations: Sequence[Observation]) -> None:
+        """Let the rules see stored messages; apply what they signal."""
+        if not observations:
+            return
+        now = self._clock.now()
+        signals: list[AlertSignal] = []
+        for observation in observations:
+            try:
+                signals.extend(self._rules.observe(observation, now=now))
+            except Exception:
+                self._stats.rule_errors += 1
+                log.exception("rule engine failed on %r", observation)
+        self._apply(signals)
+
+    def tick(self) -> None:
+        """Let the rules' timers fire (inactivity, gateway offline, escalation)."""
+        try:
+            signals = self._rules.tick(self._clock.now())
+        except Exception:
+            self._stats.rule_errors += 1
+            log.exception("rule engine tick failed")
+            return
+        self._apply(signals)
+
+    def _apply(self, signals: Sequence[AlertSignal]) -> None:
+        if not signals or self._lifecycle is None:
+            return
+        try:
+            self._lifecycle.apply(signals)
+        except Exception:
+            self._stats.rule_errors += 1
+            log.exception("alert lifecycle failed on %d signal(s)", len(signals))
+
+    def set_profiles(self, profiles: Iterable[HouseholdProfile]) -> None:
+        """Make the rules watch exactly these households (added, changed and removed ones)."""
+        wanted = {profile.household_id: profile for profile in profiles}
+        for household_id in set(self._profiles) - set(wanted):
+            self._rules.remove_profile(household_id)
+        for household_id, profile in wanted.items():
+            if self._profiles.get(household_id) != profile:
+                self._rules.upsert_profile(profile)
+        self._profiles = wanted
+
+    def save_checkpoint(self) -> None:
+        """Save the rules' state so their timers survive a restart."""
+        try:
+            state = self._rules.checkpoint()
+            with self._sessions.begin() as session:
+                session.merge(RuleCheckpoint(key=CHECKPOINT_KEY, state=state, saved_at=self._clock.now()))
+        except Exception:
+            self._stats.rule_errors += 1
+            log.exception("could not save the rule checkpoint")

@@ -1,0 +1,280 @@
+"""The cloud service assembled: stores, rules, alert lifecycle, notification outbox, ingest and API.
+
+Usable in-process (tests, the demo with an accelerated clock) and by ``mimamori serve``:
+
+    with CloudService(Settings(data_dir=path, mqtt_port=port)) as service:
+        ...
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from alerts.signals import HouseholdProfile, WatchSettings
+from cloud.config import Settings
+from cloud.db.models import Household
+from cloud.db.session import Sessions, make_sessions, migrate
+from cloud.ingest import GatewayRegistry, IngestPipeline, IngestSnapshot, IngestStats, MqttIngest, RuleStream
+from cloud.ingest.rules import load_checkpoint
+from cloud.provisioning import parse_hhmm
+from cloud.telemetry import TelemetryStore, open_telemetry_store
+from protocol import Clock, SystemClock
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from cloud.alerting import AlertLifecycle
+    from cloud.notifier import NotificationOutbox
+
+log = logging.getLogger(__name__)
+
+API_START_TIMEOUT_S = 15.0
+
+
+class ServiceNotStarted(RuntimeError):
+    """The service was asked for something that exists only after start()."""
+
+
+def profile_from_household(household: Household) -> HouseholdProfile:
+    """Return what the rules need to know of a household (people and gateways loaded)."""
+    person_name = household.people[0].name if household.people else household.name
+    return HouseholdProfile(
+        household_id=household.id,
+        person_name=person_name,
+        gateway_ids=frozenset(gateway.id for gateway in household.gateways),
+        settings=WatchSettings(
+            inactivity_day_hours=household.inactivity_day_hours,
+            inactivity_night_cap_hours=household.inactivity_night_cap_hours,
+            night_start=parse_hhmm(household.night_start),
+            night_end=parse_hhmm(household.night_end),
+            timezone=household.timezone,
+        ),
+    )
+
+
+def load_profiles(sessions: Sessions) -> list[HouseholdProfile]:
+    """Return the rule profile of every household."""
+    with sessions() as session:
+        households = session.scalars(
+            select(Household).options(selectinload(Household.people), selectinload(Household.gateways))
+        )
+        return [profile_from_household(household) for household in households]
+
+
+class CloudService:
+    """The whole cloud server in one object: start() brings it up, stop() takes it down."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self._stats = IngestStats()
+        self._sessions: Sessions | None = None
+        self._telemetry: TelemetryStore | None = None
+        self._lifecycle: AlertLifecycle | None = None
+        self._outbox: NotificationOutbox | None = None
+        self._ingest: MqttIngest | None = None
+        self._registry: GatewayRegistry | None = None
+        self._rules: RuleStream | None = None
+        self._api_server: uvicorn.Server | None = None
+        self._api_thread: threading.Thread | None = None
+        self._api_port: int | None = None
+        self._started = False
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> CloudService:
+        """Migrate the database, open the stores and start rules, notifications, ingest and the API."""
+        from alerts.channels import AppriseChannel
+        from alerts.engine import RuleEngine
+        from cloud.alerting import AlertLifecycle
+        from cloud.notifier import NotificationOutbox
+
+        if self._started:
+            return self
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(settings.database_url)
+        sessions = self._sessions = make_sessions(settings.database_url)
+        self._telemetry = open_telemetry_store(settings.telemetry_url)
+        try:
+            profiles = load_profiles(sessions)
+            engine = RuleEngine(profiles=profiles, checkpoint=load_checkpoint(sessions))
+            self._outbox = NotificationOutbox(sessions=sessions, clock=self.clock, channel=AppriseChannel())
+            self._lifecycle = AlertLifecycle(
+                sessions=sessions,
+                clock=self.clock,
+                on_notification=self._outbox.wake,
+                public_url=settings.public_url,
+            )
+            self._registry = GatewayRegistry(sessions)
+            self._registry.reload()
+            pipeline = IngestPipeline(
+                sessions=sessions,
+                telemetry=self._telemetry,
+                clock=self.clock,
+                stats=self._stats,
+                max_payload_bytes=settings.max_payload_bytes,
+                registry=self._registry,
+            )
+            self._rules = RuleStream(
+                rules=engine,
+                lifecycle=self._lifecycle,
+                sessions=sessions,
+                clock=self.clock,
+                stats=self._stats,
+                profiles=profiles,
+            )
+            self._ingest = MqttIngest(settings=settings, pipeline=pipeline, rules=self._rules, stats=self._stats)
+            self._outbox.start()
+            self._ingest.start()
+            self._started = True
+            if settings.api_port is not None:
+                self._start_api()
+        except BaseException:
+            self.stop()
+            raise
+        log.info(
+            "cloud service started: %d household(s), broker %s:%d, API %s",
+            len(profiles),
+            settings.mqtt_host,
+            settings.mqtt_port,
+            self.api_url or "off",
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop the API, ingest (saving the rule state) and the outbox; close the stores."""
+        if self._api_server is not None:
+            self._api_server.should_exit = True
+        if self._api_thread is not None:
+            self._api_thread.join(timeout=10)
+        self._api_server = self._api_thread = None
+        if self._ingest is not None:
+            self._ingest.stop()
+            self._ingest = None
+        if self._outbox is not None:
+            self._outbox.stop()
+            self._outbox = None
+        if self._telemetry is not None:
+            self._telemetry.close()
+            self._telemetry = None
+        if self._sessions is not None:
+            self._sessions.kw["bind"].dispose()
+        self._started = False
+
+    def __enter__(self) -> CloudService:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _start_api(self) -> None:
+        import uvicorn
+
+        from cloud.api import create_app
+
+        settings = self.settings
+        config = uvicorn.Config(
+            create_app(self),
+            host=settings.api_host,
+            port=settings.api_port or 0,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        server = self._api_server = uvicorn.Server(config)
+        self._api_thread = threading.Thread(target=server.run, name="mimamori-api", daemon=True)
+        self._api_thread.start()
+        deadline = time.monotonic() + API_START_TIMEOUT_S
+        while not server.started:
+            if not self._api_thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API could not listen on {settings.api_host}:{settings.api_port}")
+            time.sleep(0.01)
+        sockets = [sock for listener in server.servers for sock in listener.sockets]
+        self._api_port = int(sockets[0].getsockname()[1]) if sockets else settings.api_port
+
+    # --- what others use --------------------------------------------------------------------------
+
+    def refresh_households(self) -> None:
+        """Make ingest and the rules see provisioning changes (households, gateways, settings)."""
+        sessions = self.sessions
+        registry, rules, ingest = self._registry, self._rules, self._ingest
+        if registry is None or rules is None or ingest is None:
+            raise ServiceNotStarted("start the service first")
+        profiles = load_profiles(sessions)
+
+        def apply() -> None:
+            registry.reload()
+            rules.set_profiles(profiles)
+
+        ingest.call(apply)
+
+    @property
+    def sessions(self) -> Sessions:
+        if self._sessions is None:
+            raise ServiceNotStarted("start the service first")
+        return self._sessions
+
+    @property
+    def telemetry(self) -> TelemetryStore:
+        if self._telemetry is None:
+            raise ServiceNotStarted("start the service first")
+        return self._telemetry
+
+    @property
+    def lifecycle(self) -> AlertLifecycle:
+        if self._lifecycle is None:
+            raise ServiceNotStarted("start the service first")
+        return self._lifecycle
+
+    @property
+    def outbox(self) -> NotificationOutbox:
+        if self._outbox is None:
+            raise ServiceNotStarted("start the service first")
+        return self._outbox
+
+    @property
+    def stats(self) -> IngestSnapshot:
+        """Ingest counters now."""
+        if self._ingest is None:
+            return self._stats.snapshot()
+        return self._ingest.snapshot()
+
+    @property
+    def broker_connected(self) -> bool:
+        return self._stats.broker_connected
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
+    def api_url(self) -> str | None:
+        """Base URL of the running API (http://host:port), or None when it is off."""
+        if self._api_port is None:
+            return None
+        host = self.settings.api_host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self._api_port}"
+
+    def database_ok(self) -> bool:
+        """Tell whether the entity store answers."""
+        try:
+            with self.sessions() as session:
+                session.execute(select(1))
+        except Exception:
+            log.exception("entity store health check failed")
+            return False
+        return True
