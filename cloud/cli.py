@@ -1,0 +1,275 @@
+"""The `mimamori` command: run the server, migrate, provision, look at alerts, run the demo."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from cloud.config import Settings
+
+if TYPE_CHECKING:
+    from cloud.db.session import Sessions
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="mimamori",
+    help="mimamori: watch over elderly people living alone (IoT edge + cloud).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The entity database.", no_args_is_help=True)
+household_app = typer.Typer(help="Households watched over.", no_args_is_help=True)
+gateway_app = typer.Typer(help="Gateways allowed to send data.", no_args_is_help=True)
+contact_app = typer.Typer(help="People notified about a household.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alerts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(household_app, name="household")
+app.add_typer(gateway_app, name="gateway")
+app.add_typer(contact_app, name="contact")
+app.add_typer(alerts_app, name="alerts")
+
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_CONFIG = 2
+EXIT_REFUSED = 1
+
+
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    """Read the settings from MIMAMORI_* variables; a broken value exits with code 2 and one line."""
+    try:
+        return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        variable = f"MIMAMORI_{where.upper()}" if where else "settings"
+        _fail(f"bad configuration ({variable}): {first['msg']}")
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _sessions(settings: Settings) -> Sessions:
+    from cloud.db import make_sessions, migrate
+
+    try:
+        migrate(settings.database_url)
+    except Exception as exc:
+        _fail(f"cannot open the database {settings.database_url}: {exc}")
+    return make_sessions(settings.database_url)
+
+
+def _provision(action: Callable[[], T]) -> T:
+    from cloud.provisioning import ProvisioningError
+
+    try:
+        return action()
+    except ProvisioningError as exc:
+        _fail(str(exc), EXIT_REFUSED)
+
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Folder of the databases (MIMAMORI_DATA_DIR).", show_default=False)
+]
+
+
+@app.command()
+def serve(data_dir: DataDir = None) -> None:
+    """Run the cloud server (ingest, rules, notifications, API) until Ctrl-C."""
+    from cloud.service import CloudService
+
+    settings = _settings(data_dir)
+    _logging(settings.log_level)
+    service = CloudService(settings)
+    try:
+        service.start()
+    except Exception as exc:
+        _fail(f"could not start: {exc}", EXIT_REFUSED)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    console.print(f"mimamori serving; API at {service.api_url or 'off'}; Ctrl-C stops")
+    try:
+        stop.wait()
+    finally:
+        service.stop()
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Create or upgrade the database schema to the newest version."""
+    settings = _settings(data_dir)
+    _sessions(settings)
+    console.print("database is up to date")
+
+
+@household_app.command("add")
+def household_add(
+    household_id: Annotated[str, typer.Argument(help="Id of the household, e.g. taito-0001.")],
+    name: Annotated[str, typer.Option(help="Name shown to caseworkers.")],
+    person: Annotated[str | None, typer.Option(help="Name of the person watched over.")] = None,
+    address: Annotated[str, typer.Option(help="Postal address.")] = "",
+    lat: Annotated[float | None, typer.Option(help="Latitude (WGS84).")] = None,
+    lon: Annotated[float | None, typer.Option(help="Longitude (WGS84).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Register a household."""
+    from cloud.provisioning import add_household
+
+    sessions = _sessions(_settings(data_dir))
+    _provision(
+        lambda: add_household(
+            sessions,
+            household_id=household_id,
+            name=name,
+            address=address,
+            lat=lat,
+            lon=lon,
+            person_name=person,
+        )
+    )
+    console.print(f"household {household_id} added")
+
+
+@gateway_app.command("add")
+def gateway_add(
+    gateway_id: Annotated[str, typer.Argument(help="Gateway id, as in its MQTT topics.")],
+    household: Annotated[str | None, typer.Option(help="Household the gateway is installed in.")] = None,
+    label: Annotated[str, typer.Option(help="Free text, e.g. where it is mounted.")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Register a gateway so its messages are accepted."""
+    from cloud.provisioning import add_gateway
+
+    sessions = _sessions(_settings(data_dir))
+    _provision(lambda: add_gateway(sessions, gateway_id=gateway_id, household_id=household, label=label))
+    console.print(f"gateway {gateway_id} added")
+
+
+@contact_app.command("add")
+def contact_add(
+    household: Annotated[str, typer.Argument(help="Household the contact is notified about.")],
+    name: Annotated[str, typer.Option(help="Name of the contact.")],
+    channel: Annotated[
+        list[str] | None, typer.Option(help="Apprise URL (mailto://, line://, json://, …); repeat for more.")
+    ] = None,
+    role: Annotated[str, typer.Option(help="family, caseworker, installer or oncall.")] = "family",
+    language: Annotated[str, typer.Option(help="Language of the messages (ja, en, zh, ko, ja-easy).")] = "ja",
+    priority: Annotated[int, typer.Option(help="Lower is notified first.")] = 0,
+    relation: Annotated[str, typer.Option(help="Relation to the person, e.g. 長女.")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Add a contact to a household."""
+    from cloud.provisioning import add_contact
+
+    sessions = _sessions(_settings(data_dir))
+    contact_id = _provision(
+        lambda: add_contact(
+            sessions,
+            household_id=household,
+            name=name,
+            role=role,
+            language=language,
+            channels=channel or [],
+            priority=priority,
+            relation=relation,
+        )
+    )
+    console.print(f"contact {contact_id} added to {household}")
+
+
+@alerts_app.command("list")
+def alerts_list(
+    state: Annotated[str | None, typer.Option(help="open, acknowledged, resolved or active.")] = "active",
+    household: Annotated[str | None, typer.Option(help="Only this household.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    data_dir: DataDir = None,
+) -> None:
+    """Show alerts, newest first (times in Asia/Tokyo)."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from cloud.db import Alert
+
+    sessions = _sessions(_settings(data_dir))
+    query = select(Alert).order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)
+    if state == "active":
+        query = query.where(Alert.state != "resolved")
+    elif state:
+        query = query.where(Alert.state == state)
+    if household:
+        query = query.where(Alert.household_id == household)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    table = Table(title="alerts")
+    for column in ("id", "household", "rule", "severity", "state", "opened (JST)", "by"):
+        table.add_column(column)
+    with sessions() as session:
+        for alert in session.scalars(query):
+            table.add_row(
+                str(alert.id),
+                alert.household_id,
+                alert.rule,
+                alert.severity,
+                alert.state,
+                alert.opened_at.astimezone(tokyo).strftime("%Y-%m-%d %H:%M"),
+                alert.resolved_by or alert.acknowledged_by or "",
+            )
+    console.print(table)
+
+
+@app.command()
+def demo(
+    duration: Annotated[
+        float | None, typer.Option(help="Wall seconds to run; default until Ctrl-C.", show_default=False)
+    ] = None,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per wall second.")] = 900.0,
+    households: Annotated[int, typer.Option(help="Simulated households.")] = 20,
+    port: Annotated[int, typer.Option(help="Port of the web API and views.")] = 8000,
+    mqtt_url: Annotated[
+        str | None,
+        typer.Option(help="Use this broker (mqtt://host:port) instead of the embedded one.", show_default=False),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the demo's databases; default a fresh temporary one.")
+    ] = None,
+) -> None:
+    """Run a self-contained demo: broker, simulated homes, rules, notifications and the web views."""
+    if speed <= 0:
+        _fail("--speed must be positive")
+    if households < 1:
+        _fail("--households must be at least 1")
+    if duration is not None and duration <= 0:
+        _fail("--duration must be positive")
+    from cloud.demo import run_demo
+
+    code = run_demo(
+        duration=duration, speed=speed, households=households, port=port, mqtt_url=mqtt_url, data_dir=data_dir
+    )
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Run the CLI (for `python -m cloud.cli`)."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
