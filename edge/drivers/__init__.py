@@ -1,0 +1,26 @@
+"""Sensor drivers of the gateway, one module each with the same shape.
+
+GPIO inputs (`PirMotionDriver`, `DoorContactDriver`, `EmergencyButtonDriver`) take their
+device settings, an `EmitEvent` callback, a clock and an optional gpiozero pin factory, and
+report events from gpiozero's threads. Polled sensors (`Ds18b20Driver`, `HwmonClimateDriver`)
+take their device settings and return readings from `read(now)` or raise `SensorError`.
+"""
+
+from edge.drivers.base import EmitEvent, InputDriver, PolledDriver, SensorError
+from edge.drivers.door_contact import DoorContactDriver
+from edge.drivers.ds18b20 import Ds18b20Driver
+from edge.drivers.emergency_button import EmergencyButtonDriver
+from edge.drivers.hwmon_climate import HwmonClimateDriver
+from edge.drivers.pir_motion import PirMotionDriver
+
+__all__ = [
+    "DoorContactDriver",
+    "Ds18b20Driver",
+    "EmergencyButtonDriver",
+    "EmitEvent",
+    "HwmonClimateDriver",
+    "InputDriver",
+    "PirMotionDriver",
+    "PolledDriver",
+    "SensorError",
+]
