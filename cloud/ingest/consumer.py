@@ -137,7 +137,6 @@ class MqttIngest:
             log.error("broker refused the connection: %s", reason)
             return
         self._generation += 1
-        self._stats.broker_connected = True
         log.info("connected to broker %s:%d", self._settings.mqtt_host, self._settings.mqtt_port)
         client.subscribe(uplink_filter(), qos=1)
 
@@ -145,6 +144,9 @@ class MqttIngest:
         failed = [reason for reason in reasons if reason.is_failure]
         if failed:
             log.error("broker refused the subscription to %s: %s", uplink_filter(), failed[0])
+            return
+        # connected counts from here: before the subscription is in place, messages could pass us by
+        self._stats.broker_connected = True
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any

@@ -280,6 +280,8 @@ class IngestPipeline:
         engine = self._sessions.kw["bind"]
         with engine.begin() as connection:
             fresh = self._drop_seen(connection, accepted)
+            if not fresh:
+                return []
             rows = self._rows(fresh, now)
             # telemetry first: if we die before the commit below, the redelivery rewrites the same samples
             self._telemetry.write(rows.samples)
