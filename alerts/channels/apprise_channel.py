@@ -30,6 +30,11 @@ def describe_url(url: str) -> str:
 class AppriseChannel:
     """Send notifications through apprise, reporting apprise's own error text on failure."""
 
+    def __init__(self) -> None:
+        # apprise loads its plugins on first use (~0.3 s); pay that at start-up, not on the
+        # first emergency
+        apprise.Apprise.instantiate("json://localhost", suppress_exceptions=True)
+
     def send(self, url: str, *, title: str, body: str) -> DeliveryResult:
         notifier = apprise.Apprise()
         if not notifier.add(url):
