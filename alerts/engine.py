@@ -48,6 +48,9 @@ class RuleEngine:
         self._saved: dict[str, dict[str, Any]] = _saved_states(checkpoint)
         self._heap: list[tuple[float, str, str]] = []
         self._scheduled: dict[_TimerKey, float] = {}
+        # checkpoints re-serialize only the households that changed since the last one
+        self._serialized: dict[str, dict[str, Any]] = {}
+        self._dirty: set[str] = set()
         self.unknown_household_observations = 0
         for profile in profiles:
             self._upsert(profile)
@@ -62,6 +65,8 @@ class RuleEngine:
         with self._lock:
             household = self._households.pop(household_id, None)
             self._saved.pop(household_id, None)
+            self._serialized.pop(household_id, None)
+            self._dirty.discard(household_id)
             if household is not None:
                 for rule in household.rules:
                     self._scheduled.pop((household_id, rule.name.value), None)
@@ -78,6 +83,7 @@ class RuleEngine:
             for rule in household.rules:
                 signals.extend(rule.observe(observation, now=now))
                 self._schedule(observation.household_id, rule)
+            self._dirty.add(observation.household_id)
             return signals
 
     def tick(self, now: datetime) -> list[AlertSignal]:
@@ -98,6 +104,7 @@ class RuleEngine:
                     continue
                 signals.extend(rule.tick(now))
                 looked.append((household_id, rule))
+                self._dirty.add(household_id)
             # Re-arm after the loop: a rule whose next look is already due waits for the next
             # tick instead of spinning here.
             for household_id, rule in looked:
@@ -117,9 +124,12 @@ class RuleEngine:
     def checkpoint(self) -> dict[str, Any]:
         """Return every rule's state as JSON-serializable data; timers are derived from it."""
         with self._lock:
-            households: dict[str, Any] = dict(self._saved)
-            for household_id, household in self._households.items():
-                households[household_id] = {rule.name.value: rule.state_json() for rule in household.rules}
+            for household_id in self._dirty:
+                household = self._households.get(household_id)
+                if household is not None:
+                    self._serialized[household_id] = {rule.name.value: rule.state_json() for rule in household.rules}
+            self._dirty.clear()
+            households: dict[str, Any] = {**self._saved, **self._serialized}
             return {"version": CHECKPOINT_VERSION, "households": households}
 
     def _upsert(self, profile: HouseholdProfile) -> None:
@@ -132,6 +142,7 @@ class RuleEngine:
         rules = tuple(factory(profile, _as_dict(saved.get(name.value))) for name, factory in RULE_FACTORIES.items())
         household = _Household(profile, rules)
         self._households[household_id] = household
+        self._dirty.add(household_id)
         for rule in rules:
             # settings may have moved a deadline later: drop the old timer and arm afresh
             self._scheduled.pop((household_id, rule.name.value), None)

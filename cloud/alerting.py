@@ -68,6 +68,7 @@ class AlertLifecycle:
                         "signal %s/%s for unknown household %s skipped", signal.action, signal.rule, signal.household_id
                     )
                     continue
+                alert: Alert | None
                 if signal.action == "raise":
                     alert, count = self._raise(session, household, signal, now)
                 else:

@@ -71,10 +71,14 @@ class GatewayOfflineRule:
     @classmethod
     def for_household(cls, profile: HouseholdProfile, saved: dict[str, Any] | None) -> GatewayOfflineRule:
         """Build the rule for a household, restoring its saved state."""
+        state = GatewayOfflineState.from_json(saved)
+        if profile.gateway_ids:
+            # a gateway taken out of the home no longer runs a silence timer
+            state.gateways = {gid: p for gid, p in state.gateways.items() if gid in profile.gateway_ids}
         return cls(
             household_id=profile.household_id,
             config=GatewayOfflineConfig.from_settings(profile.settings),
-            state=GatewayOfflineState.from_json(saved),
+            state=state,
         )
 
     def observe(self, observation: Observation, *, now: datetime) -> list[AlertSignal]:

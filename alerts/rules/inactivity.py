@@ -176,11 +176,15 @@ class InactivityRule:
     @classmethod
     def for_household(cls, profile: HouseholdProfile, saved: dict[str, Any] | None) -> InactivityRule:
         """Build the rule for a household, restoring its saved state."""
+        state = InactivityState.from_json(saved)
+        if profile.gateway_ids:
+            # a gateway taken out of the home must not keep the watch paused forever
+            state.gateways = {gid: p for gid, p in state.gateways.items() if gid in profile.gateway_ids}
         return cls(
             household_id=profile.household_id,
             gateway_ids=profile.gateway_ids,
             config=InactivityConfig.from_settings(profile.settings),
-            state=InactivityState.from_json(saved),
+            state=state,
         )
 
     def observe(self, observation: Observation, *, now: datetime) -> list[AlertSignal]:

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
-from alerts import RuleEngine, RuleName, Severity, WatchSettings
+from alerts import GatewayHeard, RuleEngine, RuleName, Severity, WatchSettings
 from protocol import EventKind, GatewayState
 from tests.alerts.home import GATEWAY, Home, jst
 
@@ -210,3 +210,16 @@ def test_changed_settings_apply_to_the_running_timer() -> None:
     home.engine.upsert_profile(replace(home.profile, settings=settings))
     home.run_until(jst(26, 9, 5))
     assert [signal.at for signal in home.raised(RuleName.INACTIVITY)] == [jst(26, 9)]
+
+
+def test_gateway_taken_out_of_the_home_no_longer_pauses_the_watch() -> None:
+    """After a silent gateway is removed from the profile, the remaining one lets inactivity raise."""
+    home = started_home(7)
+    other = "gw-taito-0001-b"
+    home.engine.upsert_profile(replace(home.profile, gateway_ids=frozenset({GATEWAY, other})))
+    home.engine.observe(GatewayHeard(home.profile.household_id, other, home.clock.now()), now=home.clock.now())
+    home.run_until(jst(26, 12))
+    assert home.raised(RuleName.INACTIVITY) == []
+    home.engine.upsert_profile(home.profile)
+    home.run_until(jst(26, 12, 5))
+    assert len(home.raised(RuleName.INACTIVITY)) == 1
