@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -63,6 +65,7 @@ class Sample:
     sent: int
     acked: int
     rss_bytes: int
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -76,14 +79,29 @@ class PhaseResult:
     processed: int
     publish_s: float
     publish_msgs_per_s: float
+    drain_msgs_per_s: float | None
     peak_rss_mb: float
+    cores_used: dict[str, float] = field(default_factory=dict)
+    drain_cores_used: dict[str, float] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        """Return the result without the raw samples, for the JSON report."""
+        """Return the result with a once-a-second timeline instead of the raw samples, for the JSON report."""
         data = asdict(self)
         data.pop("samples")
+        data["timeline"] = self.timeline()
         return data
+
+    def timeline(self) -> list[list[float]]:
+        """Return [seconds since start, processed, published] about once a second."""
+        if not self.samples:
+            return []
+        start = self.samples[0].t
+        rows: list[list[float]] = []
+        for sample in self.samples:
+            if not rows or sample.t - start >= rows[-1][0] + 1.0 or sample is self.samples[-1]:
+                rows.append([round(sample.t - start, 1), sample.processed, sample.acked])
+        return rows
 
 
 def _publisher_specs(config: LoadConfig, broker: BenchBroker) -> list[PublisherSpec]:
@@ -166,73 +184,177 @@ def _count_at(samples: list[Sample], t: float) -> float:
     return float(samples[-1].processed if t >= samples[-1].t else samples[0].processed)
 
 
-def steady_rate(samples: list[Sample], *, start: float, end: float) -> tuple[float, float]:
-    """Return (messages per second, window seconds) of the processed count between start and end."""
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A span of a phase and the consumer's rate over it."""
+
+    msgs_per_s: float
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def steady_rate(samples: list[Sample], *, start: float, end: float, fallback: bool = True) -> Window | None:
+    """Return the rate of the processed count between start and end (monotonic seconds).
+
+    A window shorter than a second says little: with `fallback` the whole busy span is used
+    instead, without it there is no window.
+    """
     if end - start < 1.0:
         busy = [s for s in samples if s.processed > 0]
-        if len(busy) < 2:
-            return 0.0, 0.0
+        if not fallback or len(busy) < 2:
+            return None
         start, end = busy[0].t, busy[-1].t
-    window = end - start
-    return (_count_at(samples, end) - _count_at(samples, start)) / window if window > 0 else 0.0, window
+    rate = (_count_at(samples, end) - _count_at(samples, start)) / (end - start)
+    return Window(msgs_per_s=rate, start=start, end=end)
 
 
-def run_phase(consumer: Consumer, config: LoadConfig, workdir: Path) -> PhaseResult:
-    """Run one load phase against `consumer` on a fresh broker and measure its steady rate."""
+def _cpu_seconds(process: psutil.Process | None) -> float:
+    if process is None:
+        return 0.0
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+class _Watch:
+    """CPU and memory of the processes of a phase, sampled by the conductor."""
+
+    def __init__(self, *, consumer: int, broker: int, publishers: list[int]) -> None:
+        self.consumer = psutil.Process(consumer)
+        self.broker = psutil.Process(broker)
+        self.publishers = [psutil.Process(pid) for pid in publishers]
+
+    def cpu(self) -> dict[str, float]:
+        # "machine" is every process's CPU: other work on the machine shows as machine minus ours
+        total = psutil.cpu_times()
+        return {
+            "consumer": _cpu_seconds(self.consumer),
+            "broker": _cpu_seconds(self.broker),
+            "publishers": sum(_cpu_seconds(p) for p in self.publishers),
+            "machine": float(total.user + total.system + getattr(total, "nice", 0.0) + getattr(total, "softirq", 0.0)),
+        }
+
+    def rss(self) -> int:
+        try:
+            return int(self.consumer.memory_info().rss)
+        except psutil.Error:
+            return 0
+
+
+def _cores_used(samples: list[Sample], start: float, end: float) -> dict[str, float]:
+    inside = [s for s in samples if start <= s.t <= end]
+    if len(inside) < 2:
+        return {}
+    first, last = inside[0], inside[-1]
+    span = last.t - first.t
+    if span <= 0:
+        return {}
+    used = {role: round((last.cpu[role] - first.cpu[role]) / span, 2) for role in last.cpu}
+    used["others"] = round(max(0.0, used["machine"] - used["consumer"] - used["broker"] - used["publishers"]), 2)
+    return used
+
+
+PhaseHook = Callable[[BenchBroker, float], None]
+
+
+def run_phase(
+    consumer: Consumer,
+    config: LoadConfig,
+    workdir: Path,
+    *,
+    during: PhaseHook | None = None,
+    grace_s: float = 0.0,
+) -> PhaseResult:
+    """Run one load phase against `consumer` on a fresh broker and measure its steady rate.
+
+    `during(broker, go)` runs in a thread while the load runs; the phase lasts until the
+    consumer has taken every published message and `during` has returned, or until the
+    publishers' duration plus `grace_s` has passed.
+    """
     broker = BenchBroker(workdir / f"mosquitto-{consumer.name}")
     broker.start()
     fleet: PublisherFleet | None = None
     try:
         consumer.start(broker)
         fleet = PublisherFleet.prepare(config, broker)
-        watched = psutil.Process(consumer.pid)
+        assert broker.process is not None
+        watch = _Watch(
+            consumer=consumer.pid,
+            broker=broker.process.pid,
+            publishers=[p.pid for p in fleet.processes if p.pid is not None],
+        )
         log.info("%s: publishing %d messages", consumer.name, config.messages)
         samples: list[Sample] = []
+        base = consumer.processed()
+        hook: threading.Thread | None = None
         go = time.monotonic()
         fleet.go.set()
-        deadline = go + config.duration_s
+        if during is not None:
+            hook = threading.Thread(target=during, args=(broker, go), name="phase-hook", daemon=True)
+            hook.start()
+        deadline = go + config.duration_s + grace_s
+        samples.append(Sample(t=go, processed=0, sent=0, acked=0, rss_bytes=watch.rss(), cpu=watch.cpu()))
         while True:
             time.sleep(SAMPLE_S)
             now = time.monotonic()
             samples.append(
                 Sample(
                     t=now,
-                    processed=consumer.processed(),
+                    processed=consumer.processed() - base,
                     sent=fleet.sent(),
                     acked=fleet.acked(),
-                    rss_bytes=watched.memory_info().rss,
+                    rss_bytes=watch.rss(),
+                    cpu=watch.cpu(),
                 )
             )
             finished = fleet.sending_finished_at()
-            if finished is not None and samples[-1].processed >= samples[-1].acked:
+            caught_up = finished is not None and samples[-1].processed >= samples[-1].acked
+            if caught_up and (hook is None or not hook.is_alive()):
                 break
             if now > deadline:
+                log.warning(
+                    "%s: stopped at the time limit with %d of %d processed",
+                    consumer.name,
+                    samples[-1].processed,
+                    samples[-1].acked,
+                )
                 break
         finished = fleet.sending_finished_at() or samples[-1].t
         # the sustained rate is what the consumer does while the publishers still load the machine
         end = min(finished, samples[-1].t)
-        rate, window = steady_rate(samples, start=go + config.warmup_s, end=end)
-        published = samples[-1].acked
+        start = go + config.warmup_s
+        steady = steady_rate(samples, start=start, end=end) or Window(0.0, start, start)
+        drain = steady_rate(samples, start=finished + 0.5, end=samples[-1].t, fallback=False)
         publish_s = max(finished - go, 1e-9)
         result = PhaseResult(
             consumer=consumer.name,
-            msgs_per_s=round(rate, 1),
-            window_s=round(window, 2),
-            published=published,
+            msgs_per_s=round(steady.msgs_per_s, 1),
+            window_s=round(steady.seconds, 2),
+            published=samples[-1].acked,
             processed=samples[-1].processed,
             publish_s=round(publish_s, 2),
             publish_msgs_per_s=round(samples[-1].sent / publish_s, 1),
+            drain_msgs_per_s=round(drain.msgs_per_s, 1) if drain else None,
             peak_rss_mb=round(max(s.rss_bytes for s in samples) / 2**20, 1),
+            cores_used=_cores_used(samples, steady.start, steady.end),
+            drain_cores_used=_cores_used(samples, drain.start, drain.end) if drain else {},
             samples=samples,
         )
         log.info(
-            "%s: %.0f msg/s over %.1f s (%d published at %.0f msg/s, %d processed)",
+            "%s: %.0f msg/s over %.1f s (%d published at %.0f msg/s, %d processed); cores %s",
             consumer.name,
             result.msgs_per_s,
             result.window_s,
             result.published,
             result.publish_msgs_per_s,
             result.processed,
+            result.cores_used,
         )
         return result
     finally:
