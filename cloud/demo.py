@@ -1,0 +1,502 @@
+"""`mimamori demo`: the whole system on one machine, with a simulated morning in Taito City.
+
+An embedded MQTT broker (amqtt) on a free loopback port, the cloud service on an accelerated
+clock that starts at 06:00 Asia/Tokyo today, simulated homes at random places inside Taito
+City speaking MQTT like real gateways, and a small HTTP inbox that plays the families' and
+caseworkers' phones. Three incidents are scripted: an emergency button, a fall (which the
+inactivity rule notices after four waking hours) and a gateway power loss.
+
+The demo is the one place in cloud/ that imports simulators/: it plays the world outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rich.console import Console
+from rich.logging import RichHandler
+from sqlalchemy import select
+
+from cloud.config import Settings
+from cloud.db.models import Alert, Gateway
+from cloud.db.session import Sessions
+from cloud.demo_view import AlertRow, DemoSnapshot, HomeRow, NotificationRow, make_view, tokyo_clock
+from cloud.provisioning import add_contact, add_gateway, add_household
+from cloud.service import CloudService
+from maps import TAITO_CITY, distance_m, evacuation_shelters, municipality_boundary, random_points_within
+from protocol import AcceleratedClock, Clock
+from simulators import HouseholdConfig, HouseholdFleet, SimulatedHousehold
+from simulators.routine import TOKYO
+
+log = logging.getLogger(__name__)
+
+SEED = 2026
+SCRIPTED_RULES = ("emergency_button", "inactivity", "gateway_offline")
+REFRESH_S = 0.25
+DEMO_RULE_TICK_S = 0.1
+POWER_LOSS = timedelta(hours=1)
+
+FAMILY_NAMES = (
+    "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+    "吉田", "山田", "佐々木", "山口", "松本", "井上", "木村", "林", "斎藤", "清水",
+)  # fmt: skip
+ELDER_GIVEN_NAMES = (
+    "ハナ", "キヨ", "トミ", "幸子", "和子", "節子", "美代子", "文子", "久子", "静江",
+    "茂", "清", "実", "勇", "正雄", "昭二", "武", "博", "一郎", "三郎",
+)  # fmt: skip
+CHILD_GIVEN_NAMES = (
+    ("恵子", "長女"),
+    ("直美", "次女"),
+    ("浩", "長男"),
+    ("健一", "長男"),
+    ("由美子", "長女"),
+    ("誠", "次男"),
+)
+CASEWORKER = "山口 真理（台東区 地域包括支援センター）"
+TOWN_IN_ADDRESS = re.compile(r"台東区(?P<town>[^\d０-９]+)(?P<chome>\d+)")
+
+
+# --- the embedded broker ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedBroker:
+    """An amqtt MQTT 3.1.1 broker in its own thread and event loop, on a loopback port."""
+
+    def __init__(self, *, port: int | None = None) -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="embedded-broker", daemon=True)
+        self._broker: Any = None
+
+    def start(self, timeout: float = 10.0) -> EmbeddedBroker:
+        """Start the broker and wait until it listens."""
+        from amqtt.broker import Broker
+
+        logging.getLogger("amqtt").setLevel(logging.ERROR)
+        logging.getLogger("transitions").setLevel(logging.ERROR)
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            # only anonymous auth: amqtt's packet and $SYS plugins cost time and say nothing here
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        }
+        self._thread.start()
+
+        async def boot() -> Any:
+            broker = Broker(config)
+            await broker.start()
+            return broker
+
+        self._broker = asyncio.run_coroutine_threadsafe(boot(), self._loop).result(timeout)
+        return self
+
+    def stop(self) -> None:
+        """Shut the broker down and end its thread."""
+        if self._broker is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
+            self._broker = None
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        if not self._loop.is_running():
+            self._loop.close()
+
+
+# --- the inbox that plays the phones ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    received_at: datetime
+    path: str
+    title: str
+    message: str
+
+
+class NotificationInbox:
+    """A small HTTP server that receives what apprise's json:// sends, to show the texts."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._messages: list[InboxMessage] = []
+        self._lock = threading.Lock()
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    payload = json.loads(body or b"{}")
+                except ValueError:
+                    payload = {"message": body.decode(errors="replace")}
+                if not isinstance(payload, dict):
+                    payload = {"message": str(payload)}
+                inbox._received(self.path, payload)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-inbox", daemon=True)
+
+    def start(self) -> NotificationInbox:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        """Return the apprise URL that posts to this inbox at `path`."""
+        return f"json://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def messages(self) -> list[InboxMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    def _received(self, path: str, payload: dict[str, Any]) -> None:
+        message = InboxMessage(
+            received_at=self.clock.now(),
+            path=path,
+            title=str(payload.get("title") or ""),
+            message=str(payload.get("message") or payload.get("body") or ""),
+        )
+        with self._lock:
+            self._messages.append(message)
+
+
+# --- the homes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DemoHome:
+    """One simulated home with the person watched over and who hears about them."""
+
+    household_id: str
+    gateway_id: str
+    person: str
+    address: str
+    lat: float
+    lon: float
+    family: str
+    family_relation: str
+
+
+def _address_near(lat: float, lon: float, rng: random.Random) -> str:
+    """Make an address-like label from the town and chōme of the nearest shelter."""
+    nearest = min(evacuation_shelters(), key=lambda shelter: distance_m((lat, lon), (shelter.lat, shelter.lon)))
+    found = TOWN_IN_ADDRESS.search(nearest.address)
+    if found is None:
+        return f"東京都台東区 {rng.randint(1, 30)}-{rng.randint(1, 20)}"
+    return f"東京都台東区{found['town']}{found['chome']}丁目{rng.randint(1, 30)}-{rng.randint(1, 20)}"
+
+
+def demo_homes(count: int, *, seed: int = SEED) -> list[DemoHome]:
+    """Return `count` homes at random places inside Taito City, the same ones for the same seed."""
+    rng = random.Random(seed)
+    points = random_points_within(municipality_boundary(TAITO_CITY), count, seed=seed)
+    homes = []
+    for index, (lat, lon) in enumerate(points, start=1):
+        family_name = FAMILY_NAMES[(index - 1) % len(FAMILY_NAMES)]
+        child, relation = rng.choice(CHILD_GIVEN_NAMES)
+        homes.append(
+            DemoHome(
+                household_id=f"taito-{index:03d}",
+                gateway_id=f"gw-taito-{index:03d}",
+                person=f"{family_name} {rng.choice(ELDER_GIVEN_NAMES)}",
+                address=_address_near(lat, lon, rng),
+                lat=round(lat, 6),
+                lon=round(lon, 6),
+                family=f"{family_name} {child}",
+                family_relation=relation,
+            )
+        )
+    return homes
+
+
+def seed_homes(sessions: Sessions, homes: Sequence[DemoHome], *, inbox: NotificationInbox, clock: Clock) -> None:
+    """Register the homes, their gateways and contacts (family first, then the caseworker)."""
+    for home in homes:
+        add_household(
+            sessions,
+            household_id=home.household_id,
+            name=f"{home.person}さん宅",
+            address=home.address,
+            lat=home.lat,
+            lon=home.lon,
+            person_name=home.person,
+            clock=clock,
+        )
+        add_gateway(sessions, gateway_id=home.gateway_id, household_id=home.household_id, label="居間", clock=clock)
+        add_contact(
+            sessions,
+            household_id=home.household_id,
+            name=home.family,
+            role="family",
+            relation=home.family_relation,
+            channels=[inbox.url(f"family/{home.household_id}")],
+            priority=0,
+        )
+        add_contact(
+            sessions,
+            household_id=home.household_id,
+            name=CASEWORKER,
+            role="caseworker",
+            channels=[inbox.url(f"caseworker/{home.household_id}")],
+            priority=1,
+        )
+
+
+# --- the scripted morning -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptedIncident:
+    rule: str
+    household_id: str
+    at: datetime
+    text: str
+
+
+def script_incidents(
+    homes: Sequence[DemoHome], households: Sequence[SimulatedHousehold], *, now: datetime
+) -> list[ScriptedIncident]:
+    """Script a fall, an emergency button and a power loss in the first homes; return what and when."""
+    day = now.astimezone(TOKYO).date()
+
+    def at_local(hour: int, minute: int) -> datetime:
+        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=TOKYO)
+        # the fleet starts a little after 06:00: keep every incident safely in the future
+        return max(moment, now + timedelta(minutes=3))
+
+    button, fall, power = (index % len(homes) for index in range(3))
+    fall_at = at_local(6, 20)
+    households[fall].fall(fall_at)
+    button_at = at_local(6, 30)
+    households[button].emergency_button(button_at)
+    power_at = at_local(6, 40)
+    households[power].power_loss(power_at, POWER_LOSS)
+    return [
+        ScriptedIncident("inactivity", homes[fall].household_id, fall_at, f"{homes[fall].person} falls"),
+        ScriptedIncident(
+            "emergency_button", homes[button].household_id, button_at, f"{homes[button].person} presses the button"
+        ),
+        ScriptedIncident(
+            "gateway_offline", homes[power].household_id, power_at, f"power cut at {homes[power].household_id}"
+        ),
+    ]
+
+
+# --- snapshots ----------------------------------------------------------------------------------
+
+
+def take_snapshot(
+    service: CloudService,
+    homes: Sequence[DemoHome],
+    households: Sequence[SimulatedHousehold],
+    inbox: NotificationInbox,
+    *,
+    now: datetime,
+) -> DemoSnapshot:
+    """Read the cloud's view of the homes and alerts, and the inbox, into one snapshot."""
+    people = {home.household_id: home.person for home in homes}
+    with service.sessions() as session:
+        alerts = list(session.scalars(select(Alert).order_by(Alert.id)))
+        gateway_states = {gateway.id: gateway.state for gateway in session.scalars(select(Gateway))}
+        alert_rows = [
+            AlertRow(
+                id=alert.id,
+                household_id=alert.household_id,
+                person=people.get(alert.household_id, ""),
+                rule=alert.rule,
+                severity=alert.severity,
+                state=alert.state,
+                opened_at=alert.opened_at,
+            )
+            for alert in alerts
+        ]
+    open_rules: dict[str, list[str]] = {}
+    for row in alert_rows:
+        if row.state != "resolved":
+            open_rules.setdefault(row.household_id, []).append(row.rule)
+    home_rows = [
+        HomeRow(
+            household_id=home.household_id,
+            person=home.person,
+            address=home.address,
+            whereabouts=simulated.place_at(now) if simulated.powered else f"{simulated.place_at(now)} (停電)",
+            gateway_state=gateway_states.get(home.gateway_id, "unknown"),
+            open_rules=tuple(open_rules.get(home.household_id, ())),
+        )
+        for home, simulated in zip(homes, households, strict=True)
+    ]
+    notes = [
+        NotificationRow(received_at=m.received_at, recipient=m.path.strip("/"), title=m.title, message=m.message)
+        for m in inbox.messages()
+    ]
+    return DemoSnapshot(
+        now=now,
+        api_url=service.api_url,
+        homes=home_rows,
+        alerts=alert_rows,
+        notifications=notes,
+        messages_stored=service.stats.accepted,
+    )
+
+
+def missing_scripted_alerts(snapshot: DemoSnapshot, incidents: Sequence[ScriptedIncident]) -> list[str]:
+    """Return the scripted rules that have not raised an alert at their home."""
+    raised = {(alert.household_id, alert.rule) for alert in snapshot.alerts}
+    return [incident.rule for incident in incidents if (incident.household_id, incident.rule) not in raised]
+
+
+# --- the demo -----------------------------------------------------------------------------------
+
+
+def _broker_address(mqtt_url: str) -> tuple[str, int]:
+    parts = urlsplit(mqtt_url if "://" in mqtt_url else f"mqtt://{mqtt_url}")
+    return parts.hostname or "127.0.0.1", parts.port or 1883
+
+
+def _quiet_logging(console: Console) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(RichHandler(console=console, show_path=False))
+        root.setLevel(logging.WARNING)
+
+
+def run_demo(
+    *,
+    duration: float | None,
+    speed: float,
+    households: int,
+    port: int,
+    mqtt_url: str | None,
+    data_dir: Path | None,
+) -> int:
+    """Run the demo until `duration` wall seconds pass (or Ctrl-C); 0 when every scripted alert was raised."""
+    if households < 1:
+        raise ValueError("the demo needs at least one household")
+    console = Console()
+    view = make_view(console)
+    _quiet_logging(Console(stderr=True))
+    temporary = data_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="mimamori-demo-")) if data_dir is None else data_dir
+    broker: EmbeddedBroker | None = None
+    inbox: NotificationInbox | None = None
+    service: CloudService | None = None
+    fleet: HouseholdFleet | None = None
+    interrupted = False
+    snapshot: DemoSnapshot | None = None
+    incidents: list[ScriptedIncident] = []
+    try:
+        if mqtt_url is None:
+            broker = EmbeddedBroker().start()
+            host, mqtt_port, protocol_version = broker.host, broker.port, "3.1.1"
+        else:
+            (host, mqtt_port), protocol_version = _broker_address(mqtt_url), "5"
+        homes = demo_homes(households)
+
+        today = datetime.now(TOKYO).date()
+        clock = AcceleratedClock(start=datetime(today.year, today.month, today.day, 6, 0, tzinfo=TOKYO), speed=speed)
+        inbox = NotificationInbox(clock).start()
+        settings = Settings(
+            demo=True,
+            data_dir=folder,
+            api_port=port,
+            mqtt_host=host,
+            mqtt_port=mqtt_port,
+            mqtt_protocol=protocol_version,
+            mqtt_client_id="mimamori-demo-cloud",
+            rule_tick_s=DEMO_RULE_TICK_S,
+        )
+        service = CloudService(settings, clock=clock).start()
+        seed_homes(service.sessions, homes, inbox=inbox, clock=clock)
+        service.refresh_households()
+
+        config = HouseholdConfig(host=host, port=mqtt_port)
+        simulated = [
+            SimulatedHousehold(home.gateway_id, clock=clock, seed=SEED + index, config=config)
+            for index, home in enumerate(homes)
+        ]
+        fleet = HouseholdFleet(simulated, clock=clock).start()
+        incidents = script_incidents(homes, simulated, now=clock.now())
+
+        console.print(f"mimamori demo: {len(homes)} homes in Taito City, simulated time x{speed:g} from 06:00 JST")
+        console.print(f"API and views: {service.api_url}")
+        console.print(f"MQTT broker: {host}:{mqtt_port} ({'embedded amqtt' if broker else 'external'})")
+        console.print(f"data: {folder}")
+        for incident in incidents:
+            console.print(f"scripted: {tokyo_clock(incident.at)} JST {incident.text} → expect {incident.rule}")
+
+        view.start()
+        deadline = None if duration is None else time.monotonic() + duration
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                snapshot = take_snapshot(service, homes, simulated, inbox, now=clock.now())
+                view.show(snapshot)
+                if fleet.error is not None:
+                    raise RuntimeError("the simulated homes stopped") from fleet.error
+                time.sleep(REFRESH_S)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            view.stop()
+        snapshot = take_snapshot(service, homes, simulated, inbox, now=clock.now())
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if fleet is not None:
+            fleet.stop()
+        if service is not None:
+            service.stop()
+        if broker is not None:
+            broker.stop()
+        if inbox is not None:
+            inbox.stop()
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    if interrupted and duration is None:
+        console.print("demo stopped")
+        return 0
+    missing = missing_scripted_alerts(snapshot, incidents) if snapshot is not None else list(SCRIPTED_RULES)
+    raised = [rule for rule in SCRIPTED_RULES if rule not in missing]
+    console.print(f"scripted alerts raised: {', '.join(raised) or 'none'}")
+    if snapshot is not None:
+        console.print(f"notifications received: {len(snapshot.notifications)}")
+    if missing:
+        console.print(f"scripted alerts missing: {', '.join(missing)}")
+        return 1
+    return 0
