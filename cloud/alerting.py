@@ -69,10 +69,16 @@ class AlertLifecycle:
                     )
                     continue
                 alert: Alert | None
-                if signal.action == "raise":
-                    alert, count = self._raise(session, household, signal, now)
-                else:
-                    alert, count = self._clear(session, household, signal, now)
+                try:
+                    # one bad signal must not undo the others in the batch
+                    with session.begin_nested():
+                        if signal.action == "raise":
+                            alert, count = self._raise(session, household, signal, now)
+                        else:
+                            alert, count = self._clear(session, household, signal, now)
+                except Exception:
+                    log.exception("signal %s %s for %s not applied", signal.action, signal.rule, signal.household_id)
+                    continue
                 if alert is not None:
                     touched[alert.id] = None
                 queued += count

@@ -93,6 +93,9 @@ class NotificationOutbox:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        with self._claim_lock:
+            # cancelled work never ran; its rows stay pending for the next start
+            self._in_flight.clear()
 
     def wake(self) -> None:
         """Tell the outbox something new is due, so it sends without waiting for the poll."""
@@ -142,8 +145,6 @@ class NotificationOutbox:
             log.exception("notification %d: attempt failed unexpectedly", notification_id)
         finally:
             self._release(notification_id)
-        if self._is_due(notification_id):
-            self.wake()
 
     def _claim(self, notification_id: int) -> bool:
         with self._claim_lock:
@@ -167,18 +168,6 @@ class NotificationOutbox:
                     .limit(DUE_BATCH)
                 )
             )
-
-    def _is_due(self, notification_id: int) -> bool:
-        try:
-            with self._sessions() as session:
-                notification = session.get(Notification, notification_id)
-                return (
-                    notification is not None
-                    and notification.state == "pending"
-                    and notification.next_attempt_at <= self._clock.now()
-                )
-        except Exception:
-            return False
 
     def _plan(self, notification_id: int) -> _Plan | None:
         with self._sessions() as session:
@@ -247,6 +236,7 @@ class NotificationOutbox:
     ) -> None:
         now = self._clock.now()
         label = self._label(url)
+        failing_over = False
         with self._sessions() as session:
             notification = session.get_one(Notification, notification_id)
             session.add(
@@ -277,10 +267,13 @@ class NotificationOutbox:
                 elif more:
                     notification.next_attempt_at = now
                     log.warning("notification %d: giving up on %s, trying the next channel", notification_id, label)
+                    failing_over = True
                 else:
                     notification.state = "failed"
                     log.error("notification %d failed on every channel: %s", notification_id, result.error)
             session.commit()
+        if failing_over:
+            self.wake()  # the next channel is due now, not at the next poll
 
     def _give_up(self, notification_id: int, reason: str) -> None:
         with self._sessions() as session:

@@ -164,3 +164,14 @@ def test_gateway_offline_falls_back_to_family_without_installer_or_caseworker(tm
     add_home(store, [FAMILY])
     AlertLifecycle(sessions=store, clock=ManualClock(NOW)).apply([signal(RuleName.GATEWAY_OFFLINE, facts={})])
     assert [name for name, _, _ in notifications(store)] == ["山田 一郎"]
+
+
+def test_bad_signal_does_not_undo_the_rest_of_the_batch(
+    lifecycle: AlertLifecycle, sessions: sessionmaker[Session]
+) -> None:
+    """A signal whose facts cannot be stored is skipped; the other signals of the batch still apply."""
+    unstorable = signal(RuleName.INACTIVITY, facts={"since": object()})  # type: ignore[dict-item]
+    touched = lifecycle.apply([unstorable, signal()])
+    alert = only_alert(sessions)
+    assert touched == [alert.id]
+    assert alert.rule == "emergency_button"
