@@ -116,6 +116,13 @@ def presences_to_json(presences: dict[str, GatewayPresence]) -> dict[str, Any]:
     return {gateway_id: presence.to_json() for gateway_id, presence in presences.items()}
 
 
+def only_gateways(presences: dict[str, GatewayPresence], gateway_ids: frozenset[str]) -> dict[str, GatewayPresence]:
+    """Drop gateways taken out of the home, so they no longer pause the watch or run timers."""
+    if not gateway_ids:
+        return presences
+    return {gateway_id: presence for gateway_id, presence in presences.items() if gateway_id in gateway_ids}
+
+
 def presences_from_json(data: Any) -> dict[str, GatewayPresence]:
     """Read a gateway id → presence map written by `presences_to_json`."""
     if not isinstance(data, dict):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from alerts.rules.base import GatewayPresence, iso, presences_from_json, presences_to_json
+from alerts.rules.base import GatewayPresence, iso, only_gateways, presences_from_json, presences_to_json
 from alerts.signals import (
     AlertSignal,
     GatewayHeard,
@@ -72,9 +72,7 @@ class GatewayOfflineRule:
     def for_household(cls, profile: HouseholdProfile, saved: dict[str, Any] | None) -> GatewayOfflineRule:
         """Build the rule for a household, restoring its saved state."""
         state = GatewayOfflineState.from_json(saved)
-        if profile.gateway_ids:
-            # a gateway taken out of the home no longer runs a silence timer
-            state.gateways = {gid: p for gid, p in state.gateways.items() if gid in profile.gateway_ids}
+        state.gateways = only_gateways(state.gateways, profile.gateway_ids)
         return cls(
             household_id=profile.household_id,
             config=GatewayOfflineConfig.from_settings(profile.settings),

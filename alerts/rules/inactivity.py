@@ -21,6 +21,7 @@ from alerts.rules.base import (
     GatewayPresence,
     iso,
     latest,
+    only_gateways,
     parse_iso,
     presences_from_json,
     presences_to_json,
@@ -177,9 +178,7 @@ class InactivityRule:
     def for_household(cls, profile: HouseholdProfile, saved: dict[str, Any] | None) -> InactivityRule:
         """Build the rule for a household, restoring its saved state."""
         state = InactivityState.from_json(saved)
-        if profile.gateway_ids:
-            # a gateway taken out of the home must not keep the watch paused forever
-            state.gateways = {gid: p for gid, p in state.gateways.items() if gid in profile.gateway_ids}
+        state.gateways = only_gateways(state.gateways, profile.gateway_ids)
         return cls(
             household_id=profile.household_id,
             gateway_ids=profile.gateway_ids,

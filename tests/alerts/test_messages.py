@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from alerts import RuleName, Severity, compose
 from tests.alerts.home import jst
 
@@ -90,37 +88,38 @@ def test_regional_language_tag_uses_its_language() -> None:
     assert opened(RuleName.EMERGENCY_BUTTON, {}, "en-US") == opened(RuleName.EMERGENCY_BUTTON, {}, "en")
 
 
-def test_acknowledged_message_names_who_is_handling_it() -> None:
-    """The acknowledgement message says who is taking care of the alert."""
+def follow_up(purpose: str, rule: RuleName, language: str, **by: str) -> tuple[str, str]:
+    """Compose an acknowledged or resolved message about an alert opened at 09:05 Tokyo time."""
     message = compose(
-        purpose="acknowledged",
-        rule=RuleName.INACTIVITY,
+        purpose="acknowledged" if purpose == "acknowledged" else "resolved",
+        rule=rule,
         severity=Severity.HIGH,
-        person_name="山田 花子",
+        person_name="山田 花子" if language == "ja" else "Hanako Yamada",
         household_name="山田家",
         address="",
         facts={},
-        opened_at=datetime(2026, 11, 26, 0, 5, tzinfo=UTC),
-        language="ja",
-        acknowledged_by="佐藤 ケアマネ",
+        opened_at=OPENED_AT,
+        language=language,
+        **by,
     )
-    assert "佐藤 ケアマネさんが" in message.body
-    assert "11月26日(木) 09:05" in message.body
+    return message.title, message.body
+
+
+def test_acknowledged_message_names_who_is_handling_it() -> None:
+    """The acknowledgement message says who is taking care of the alert."""
+    _, body = follow_up("acknowledged", RuleName.INACTIVITY, "ja", acknowledged_by="佐藤 ケアマネ")
+    assert "佐藤 ケアマネさんが" in body
+    assert "11月26日(木) 09:05" in body
 
 
 def test_auto_resolved_inactivity_says_movement_was_seen() -> None:
     """An inactivity alert resolved by the rule says movement was detected again."""
-    message = compose(
-        purpose="resolved",
-        rule=RuleName.INACTIVITY,
-        severity=Severity.HIGH,
-        person_name="Hanako Yamada",
-        household_name="Yamada",
-        address="",
-        facts={},
-        opened_at=OPENED_AT,
-        language="en",
-        resolved_by="auto",
-    )
-    assert message.title == "Resolved: no movement alert for Hanako Yamada"
-    assert "Movement from Hanako Yamada has been detected again." in message.body
+    title, body = follow_up("resolved", RuleName.INACTIVITY, "en", resolved_by="auto")
+    assert title == "Resolved: no movement alert for Hanako Yamada"
+    assert "Movement from Hanako Yamada has been detected again." in body
+
+
+def test_resolved_by_a_person_names_them() -> None:
+    """An alert resolved by hand says who resolved it."""
+    _, body = follow_up("resolved", RuleName.EMERGENCY_BUTTON, "ja", resolved_by="山田 一郎")
+    assert "山田 一郎さんが解決済みにしました" in body

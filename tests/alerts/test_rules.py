@@ -19,6 +19,16 @@ def started_home(at_hour: int = 6, *, settings: WatchSettings | None = None) -> 
     return home
 
 
+def home_after_outage() -> Home:
+    """Return a home that last moved at 08:00 and whose gateway was silent from 09:00 to 15:00."""
+    home = started_home(7)
+    home.run_until(jst(26, 8))
+    home.event(EventKind.MOTION_DETECTED)
+    home.run_until(jst(26, 9))
+    home.run_until(jst(26, 15), heartbeats=False, step=timedelta(minutes=5))
+    return home
+
+
 def test_button_press_raises_critical_alert_with_facts() -> None:
     """A button press raises a critical emergency alert naming the device, room and time."""
     home = started_home()
@@ -105,11 +115,7 @@ def test_silent_gateway_never_raises_inactivity() -> None:
 
 def test_gateway_back_without_replayed_movement_raises_inactivity() -> None:
     """When the gateway is back and its replayed data shows no movement, inactivity is raised."""
-    home = started_home(7)
-    home.run_until(jst(26, 8))
-    home.event(EventKind.MOTION_DETECTED)
-    home.run_until(jst(26, 9))
-    home.run_until(jst(26, 15), heartbeats=False, step=timedelta(minutes=5))
+    home = home_after_outage()
     home.status()
     home.run_until(jst(26, 15, 5))
     assert len(home.raised(RuleName.INACTIVITY)) == 1
@@ -118,11 +124,7 @@ def test_gateway_back_without_replayed_movement_raises_inactivity() -> None:
 
 def test_replayed_movement_after_outage_prevents_inactivity() -> None:
     """Movement replayed from the gateway's outbox after an outage keeps inactivity quiet."""
-    home = started_home(7)
-    home.run_until(jst(26, 8))
-    home.event(EventKind.MOTION_DETECTED)
-    home.run_until(jst(26, 9))
-    home.run_until(jst(26, 15), heartbeats=False, step=timedelta(minutes=5))
+    home = home_after_outage()
     home.status()
     home.event(EventKind.MOTION_DETECTED, ts=jst(26, 13))
     home.run_until(jst(26, 15, 30))

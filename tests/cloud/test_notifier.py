@@ -66,6 +66,13 @@ def notification_states(store: sessionmaker[Session]) -> list[str]:
         return list(session.scalars(select(Notification.state).order_by(Notification.id)))
 
 
+def queue_for_broken_line(store: sessionmaker[Session], clock: ManualClock, receiver: NotificationReceiver) -> None:
+    """Queue an emergency for a contact whose first channel (/line) fails and second (/mail) works."""
+    receiver.fail_paths.add("/line")
+    add_home(store, [ContactSpec("山田 一郎", "family", [receiver.url("/line"), receiver.url("/mail")])])
+    AlertLifecycle(sessions=store, clock=clock).apply([signal()])
+
+
 def test_notification_reaches_the_contact_with_its_title_and_body(
     store: sessionmaker[Session], clock: ManualClock, outboxes: list[NotificationOutbox], receiver: NotificationReceiver
 ) -> None:
@@ -87,9 +94,7 @@ def test_failed_channel_is_retried_only_after_its_backoff(
     store: sessionmaker[Session], clock: ManualClock, outboxes: list[NotificationOutbox], receiver: NotificationReceiver
 ) -> None:
     """After a failure the next attempt waits 2 s, then 4 s (the injected clock decides)."""
-    receiver.fail_paths.add("/line")
-    add_home(store, [ContactSpec("山田 一郎", "family", [receiver.url("/line"), receiver.url("/mail")])])
-    AlertLifecycle(sessions=store, clock=clock).apply([signal()])
+    queue_for_broken_line(store, clock, receiver)
     outbox = new_outbox(store, clock, outboxes)
     assert outbox.run_due() == 1
     clock.advance(timedelta(seconds=1.9))
@@ -104,9 +109,7 @@ def test_failing_first_channel_fails_over_to_the_second_after_retries(
     store: sessionmaker[Session], clock: ManualClock, outboxes: list[NotificationOutbox], receiver: NotificationReceiver
 ) -> None:
     """Three failures on the first channel hand the message to the second; every attempt is logged."""
-    receiver.fail_paths.add("/line")
-    add_home(store, [ContactSpec("山田 一郎", "family", [receiver.url("/line"), receiver.url("/mail")])])
-    AlertLifecycle(sessions=store, clock=clock).apply([signal()])
+    queue_for_broken_line(store, clock, receiver)
     outbox = new_outbox(store, clock, outboxes)
     outbox.run_due()
     clock.advance(timedelta(seconds=2))
