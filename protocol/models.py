@@ -76,7 +76,7 @@ class GatewayState(StrEnum):
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    v: Literal[1] = Field(default=SCHEMA_VERSION, description="Schema version of the payload.")
+    v: Literal[1] = Field(default=1, description="Schema version of the payload.")
     msg_id: MessageId
     gateway_id: GatewayId
     ts: Timestamp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -39,6 +40,8 @@ class MosquittoBroker:
                     "autosave_interval 1",
                     "max_inflight_messages 0",
                     "max_queued_messages 1000000",
+                    # mosquitto started as root drops to the `mosquitto` user, which cannot write here
+                    *(["user root"] if os.geteuid() == 0 else []),
                     "log_type error",
                     "log_type warning",
                     "log_type notice",
