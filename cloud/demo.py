@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import random
@@ -36,12 +37,12 @@ from sqlalchemy import select
 
 from cloud.config import Settings
 from cloud.db.models import Alert, Gateway
-from cloud.db.session import Sessions
+from cloud.db.session import Sessions, make_sessions, migrate
 from cloud.demo_view import AlertRow, DemoSnapshot, HomeRow, NotificationRow, make_view, tokyo_clock
 from cloud.provisioning import add_contact, add_gateway, add_household
 from cloud.service import CloudService
 from maps import TAITO_CITY, distance_m, evacuation_shelters, municipality_boundary, random_points_within
-from protocol import AcceleratedClock, Clock
+from protocol import AcceleratedClock, Clock, ManualClock
 from simulators import HouseholdConfig, HouseholdFleet, SimulatedHousehold
 from simulators.routine import TOKYO
 
@@ -97,8 +98,9 @@ class EmbeddedBroker:
         """Start the broker and wait until it listens."""
         from amqtt.broker import Broker
 
-        logging.getLogger("amqtt").setLevel(logging.ERROR)
-        logging.getLogger("transitions").setLevel(logging.ERROR)
+        # amqtt logs every slow PUBACK with a traceback; in a demo that only costs time
+        for name in ("amqtt", "transitions"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             # only anonymous auth: amqtt's packet and $SYS plugins cost time and say nothing here
@@ -278,6 +280,25 @@ def seed_homes(sessions: Sessions, homes: Sequence[DemoHome], *, inbox: Notifica
         )
 
 
+def prepare_database(
+    settings: Settings, homes: Sequence[DemoHome], *, inbox: NotificationInbox, start: datetime
+) -> None:
+    """Create the demo's database and register its homes, registered as of `start`."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+    sessions = make_sessions(settings.database_url)
+    try:
+        seed_homes(sessions, homes, inbox=inbox, clock=ManualClock(start))
+    finally:
+        sessions.kw["bind"].dispose()
+
+
+def _import_service_parts() -> None:
+    """Import what CloudService.start() imports lazily, so that time is not simulated time."""
+    for module in ("uvicorn", "cloud.api", "cloud.alerting", "cloud.notifier", "alerts.channels", "alerts.engine"):
+        importlib.import_module(module)
+
+
 # --- the scripted morning -----------------------------------------------------------------------
 
 
@@ -429,8 +450,8 @@ def run_demo(
         homes = demo_homes(households)
 
         today = datetime.now(TOKYO).date()
-        clock = AcceleratedClock(start=datetime(today.year, today.month, today.day, 6, 0, tzinfo=TOKYO), speed=speed)
-        inbox = NotificationInbox(clock).start()
+        start = datetime(today.year, today.month, today.day, 6, 0, tzinfo=TOKYO)
+        inbox = NotificationInbox(ManualClock(start)).start()
         settings = Settings(
             demo=True,
             data_dir=folder,
@@ -441,9 +462,14 @@ def run_demo(
             mqtt_client_id="mimamori-demo-cloud",
             rule_tick_s=DEMO_RULE_TICK_S,
         )
+        # everything slow happens before simulated time starts running, so the morning
+        # begins at 06:00 and not half an hour later
+        prepare_database(settings, homes, inbox=inbox, start=start)
+        _import_service_parts()
+
+        clock = AcceleratedClock(start=start, speed=speed)
+        inbox.clock = clock
         service = CloudService(settings, clock=clock).start()
-        seed_homes(service.sessions, homes, inbox=inbox, clock=clock)
-        service.refresh_households()
 
         config = HouseholdConfig(host=host, port=mqtt_port)
         simulated = [

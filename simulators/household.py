@@ -124,6 +124,7 @@ class SimulatedHousehold:
         self.started_at: datetime | None = None
         self.published = 0
         self.fallen_at: datetime | None = None
+        self.dropped_messages = 0
         self._lock = threading.Lock()
         self._rng = random.Random(f"{seed}:climate")
         self._queue: list[_Outgoing] = []
@@ -131,6 +132,7 @@ class SimulatedHousehold:
         self._stays: list[Stay] = []
         self._stay_starts: list[datetime] = []
         self._planned_until: date | None = None
+        self._plan_more_at: datetime | None = None
         self._next_heartbeat: datetime | None = None
         self._next_reading: datetime | None = None
         self._power_losses: list[_PowerLoss] = []
@@ -196,9 +198,9 @@ class SimulatedHousehold:
         sent = 0
         with self._lock:
             while True:
-                planned_until = self._planned_until
-                if planned_until is not None and self.routine.wake_time(planned_until) < now + timedelta(hours=12):
-                    self._plan_day(planned_until + timedelta(days=1), not_before=now)
+                if self._plan_more_at is not None and now >= self._plan_more_at:
+                    assert self._planned_until is not None
+                    self._plan_day(self._planned_until + timedelta(days=1), not_before=now)
                 due = self._next_due(now)
                 if due is None:
                     break
@@ -233,6 +235,8 @@ class SimulatedHousehold:
             if happening.at >= not_before:
                 self._push(_Outgoing(happening.at, self._next_order(), happening=happening))
         self._planned_until = day
+        # plan the next day half a day before this one's plan runs out
+        self._plan_more_at = self.routine.wake_time(day + timedelta(days=1)) - timedelta(hours=12)
         # keep two days of stays to answer place_at()
         horizon = not_before - timedelta(days=2)
         while self._stays and self._stays[0].end < horizon:
@@ -423,6 +427,11 @@ class SimulatedHousehold:
             self.connected = False
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if message.topic != topic_for(self.gateway_id, TopicKind.CONFIG):
+            # amqtt sends a reconnecting client the retained messages of everyone's subscriptions
+            self.dropped_messages += 1
+            log.info("gateway %s dropped a message on %s", self.gateway_id, message.topic)
+            return
         try:
             config = decode(TopicKind.CONFIG, bytes(message.payload))
         except PayloadError as exc:
