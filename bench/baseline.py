@@ -61,6 +61,9 @@ class CountingSubscriber:
     def processed(self) -> int:
         return self._received.value
 
+    def details(self) -> dict[str, int]:
+        return {"received": self._received.value}
+
     @property
     def pid(self) -> int:
         if self._process is None or self._process.pid is None:

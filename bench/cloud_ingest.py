@@ -23,7 +23,7 @@ from protocol import GatewayState, GatewayStatus, TopicKind, encode, new_message
 log = logging.getLogger(__name__)
 
 PROBE_GATEWAY = "bench-probe"
-COUNTER_PERIOD_S = 0.05
+COUNTER_PERIOD_S = 0.1
 
 
 @dataclass(slots=True)
@@ -124,6 +124,18 @@ class CloudIngest:
 
     def processed(self) -> int:
         return self.counters.processed.value
+
+    def details(self) -> dict[str, int]:
+        """Return the ingest's own counters (the probe messages included)."""
+        counters = self.counters
+        return {
+            "processed": counters.processed.value,
+            "accepted": counters.accepted.value,
+            "duplicates_dropped": counters.duplicates.value,
+            "rejected_total": counters.rejected.value,
+            "queue_depth": counters.queue_depth.value,
+            "max_rss_kb": counters.max_rss_kb.value,
+        }
 
     @property
     def pid(self) -> int:

@@ -130,6 +130,8 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "mosquitto": mosquitto_version(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        # other work on the machine skews every figure: see each phase's cores_used["others"]
+        "load_average_1m_5m_15m": [round(value, 2) for value in os.getloadavg()],
     }
 
 

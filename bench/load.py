@@ -36,6 +36,8 @@ class Consumer(Protocol):
 
     def processed(self) -> int: ...
 
+    def details(self) -> dict[str, int]: ...
+
     @property
     def pid(self) -> int: ...
 
@@ -83,6 +85,7 @@ class PhaseResult:
     peak_rss_mb: float
     cores_used: dict[str, float] = field(default_factory=dict)
     drain_cores_used: dict[str, float] = field(default_factory=dict)
+    consumer_counters: dict[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -344,6 +347,7 @@ def run_phase(
             peak_rss_mb=round(max(s.rss_bytes for s in samples) / 2**20, 1),
             cores_used=_cores_used(samples, steady.start, steady.end),
             drain_cores_used=_cores_used(samples, drain.start, drain.end) if drain else {},
+            consumer_counters=consumer.details(),
             samples=samples,
         )
         log.info(

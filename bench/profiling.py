@@ -120,7 +120,7 @@ class ProfileSummary:
         }
 
 
-def summarize(collapsed: Path, *, top: int = 15) -> ProfileSummary:
+def summarize(collapsed: Path, *, top: int = 20) -> ProfileSummary:
     """Read py-spy's raw output ("thread;frame;...;frame count" per line) and rank functions."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -141,7 +141,8 @@ def summarize(collapsed: Path, *, top: int = 15) -> ProfileSummary:
         leaf, area = names[-1]
         own[leaf] += count
         areas[area] += count
-        for name in {name for name, _ in names}:
+        # thread and process bootstrap frames are in every stack and say nothing
+        for name in {name for name, area in names if area not in ("stdlib threading", "stdlib multiprocessing")}:
             total[name] += count
 
     def ranked(counter: Counter[str], limit: int) -> list[ProfileEntry]:
