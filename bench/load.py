@@ -243,6 +243,12 @@ class _Watch:
             "machine": float(total.user + total.system + getattr(total, "nice", 0.0) + getattr(total, "softirq", 0.0)),
         }
 
+    def consumer_alive(self) -> bool:
+        try:
+            return self.consumer.is_running() and self.consumer.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
     def rss(self) -> int:
         try:
             return int(self.consumer.memory_info().rss)
@@ -320,6 +326,8 @@ def run_phase(
             caught_up = finished is not None and samples[-1].processed >= samples[-1].acked
             if caught_up and (hook is None or not hook.is_alive()):
                 break
+            if not watch.consumer_alive():
+                raise RuntimeError(f"the {consumer.name} process exited during the phase")
             if now > deadline:
                 log.warning(
                     "%s: stopped at the time limit with %d of %d processed",
