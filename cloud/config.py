@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     ingest_batch_wait_s: float = Field(default=0.005, ge=0, le=5)
     max_payload_bytes: int = Field(default=MAX_PAYLOAD_BYTES, ge=256, le=16 * 1024 * 1024)
     rule_tick_s: float = Field(default=0.5, gt=0, le=60, description="Wall seconds between rule timer checks.")
+    gateway_offline_after_s: float = Field(
+        default=180.0, gt=0, le=86_400, description="Silence after which a gateway counts as offline (clock seconds)."
+    )
     checkpoint_interval_s: float = Field(default=5.0, gt=0, le=3600, description="Wall seconds between checkpoints.")
     dedup_retention_days: float = Field(default=7.0, gt=0, le=365)
 

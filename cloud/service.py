@@ -42,7 +42,7 @@ class ServiceNotStarted(RuntimeError):
     """The service was asked for something that exists only after start()."""
 
 
-def profile_from_household(household: Household) -> HouseholdProfile:
+def profile_from_household(household: Household, *, gateway_offline_after_s: float = 180.0) -> HouseholdProfile:
     """Return what the rules need to know of a household (people and gateways loaded)."""
     person_name = household.people[0].name if household.people else household.name
     return HouseholdProfile(
@@ -55,17 +55,21 @@ def profile_from_household(household: Household) -> HouseholdProfile:
             night_start=parse_hhmm(household.night_start),
             night_end=parse_hhmm(household.night_end),
             timezone=household.timezone,
+            gateway_offline_after_s=gateway_offline_after_s,
         ),
     )
 
 
-def load_profiles(sessions: Sessions) -> list[HouseholdProfile]:
+def load_profiles(sessions: Sessions, *, gateway_offline_after_s: float = 180.0) -> list[HouseholdProfile]:
     """Return the rule profile of every household."""
     with sessions() as session:
         households = session.scalars(
             select(Household).options(selectinload(Household.people), selectinload(Household.gateways))
         )
-        return [profile_from_household(household) for household in households]
+        return [
+            profile_from_household(household, gateway_offline_after_s=gateway_offline_after_s)
+            for household in households
+        ]
 
 
 class CloudService:
@@ -104,7 +108,7 @@ class CloudService:
         sessions = self._sessions = make_sessions(settings.database_url)
         self._telemetry = open_telemetry_store(settings.telemetry_url)
         try:
-            profiles = load_profiles(sessions)
+            profiles = load_profiles(sessions, gateway_offline_after_s=settings.gateway_offline_after_s)
             engine = RuleEngine(profiles=profiles, checkpoint=load_checkpoint(sessions))
             self._outbox = NotificationOutbox(sessions=sessions, clock=self.clock, channel=AppriseChannel())
             self._lifecycle = AlertLifecycle(
@@ -210,7 +214,7 @@ class CloudService:
         registry, rules, ingest = self._registry, self._rules, self._ingest
         if registry is None or rules is None or ingest is None:
             raise ServiceNotStarted("start the service first")
-        profiles = load_profiles(sessions)
+        profiles = load_profiles(sessions, gateway_offline_after_s=self.settings.gateway_offline_after_s)
 
         def apply() -> None:
             registry.reload()
