@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -135,7 +136,7 @@ class PublisherFleet:
 
     processes: list[BaseProcess]
     counters: list[PublisherCounters]
-    go: Any
+    go: EventType
 
     @classmethod
     def prepare(cls, config: LoadConfig, broker: BenchBroker, *, timeout_s: float = 120.0) -> PublisherFleet:
