@@ -8,11 +8,12 @@ telemetry writes of the same sample replace each other.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
@@ -32,6 +33,7 @@ from protocol import (
     GatewayStatus,
     LocationFix,
     Metric,
+    ParsedTopic,
     PayloadError,
     ReadingBatch,
     TopicError,
@@ -47,6 +49,8 @@ UNKNOWN_GATEWAY_RELOAD_S = 5.0
 REJECT_LOG_INTERVAL_S = 10.0
 # SQLite allows 32766 host parameters per statement; stay well below for IN (...) lists
 ID_CHUNK = 900
+SQLITE_ROWS_PER_STATEMENT = 5000
+TOPIC_CACHE_SIZE = 100_000
 
 _DEVICE_KIND_BY_EVENT = {
     EventKind.BUTTON_PRESSED: "button",
@@ -221,10 +225,26 @@ class IngestPipeline:
         self._recent = RecentIds()
         self._reject_log = RejectLog()
         self._dialect = sessions.kw["bind"].dialect.name
+        # plain DB-API statements on SQLite; SQLAlchemy core (any database) otherwise
+        self.fast_sqlite = self._dialect == "sqlite"
+        self._topics: dict[str, ParsedTopic | TopicError] = {}
 
     def _reject(self, reason: str, topic: str, detail: str) -> None:
         self._stats.reject(reason)
         self._reject_log.note(reason, topic, detail)
+
+    def _parse_topic(self, topic: str) -> ParsedTopic | TopicError:
+        # a gateway uses the same few topics all day: parse each once
+        parsed = self._topics.get(topic)
+        if parsed is None:
+            if len(self._topics) >= TOPIC_CACHE_SIZE:
+                self._topics.clear()
+            try:
+                parsed = parse_topic(topic)
+            except TopicError as exc:
+                parsed = exc
+            self._topics[topic] = parsed
+        return parsed
 
     def validate(self, batch: Sequence[RawMessage]) -> list[Accepted]:
         """Check every message; count and drop the bad ones; return the good ones in arrival order."""
@@ -235,10 +255,9 @@ class IngestPipeline:
             if len(raw.payload) > self._max_payload_bytes:
                 self._reject("oversize", topic, f"{len(raw.payload)} bytes")
                 continue
-            try:
-                parsed = parse_topic(topic)
-            except TopicError as exc:
-                self._reject("bad_topic", topic, str(exc))
+            parsed = self._parse_topic(topic)
+            if isinstance(parsed, TopicError):
+                self._reject("bad_topic", topic, str(parsed))
                 continue
             if parsed.kind not in UPLINK_KINDS:
                 # the cloud publishes config itself; seeing it back on the wildcard is expected
@@ -279,15 +298,134 @@ class IngestPipeline:
         now = self._clock.now()
         engine = self._sessions.kw["bind"]
         with engine.begin() as connection:
-            fresh = self._drop_seen(connection, accepted)
+            if self.fast_sqlite:
+                fresh = self._claim_ids_sqlite(connection, accepted, now)
+            else:
+                fresh = self._drop_seen(connection, accepted)
             if not fresh:
                 return []
             rows = self._rows(fresh, now)
             # telemetry first: if we die before the commit below, the redelivery rewrites the same samples
             self._telemetry.write(rows.samples)
-            self._write(connection, rows)
+            if self.fast_sqlite:
+                self._write_sqlite(connection, rows)
+            else:
+                self._write(connection, rows)
         self._after_commit(fresh, rows)
         return self._observations(fresh, now)
+
+    # --- SQLite: plain DB-API statements, the hot path of the embedded default ------------------
+
+    def _claim_ids_sqlite(self, connection: Connection, accepted: Sequence[Accepted], now: datetime) -> list[Accepted]:
+        """Record the batch's message ids as seen and return the messages whose id was new."""
+        cursor = _dbapi(connection).cursor()
+        received = _sqlite_time(now)
+        ids = [item.message.msg_id for item in accepted]
+        fresh: set[str] = set()
+        for start in range(0, len(ids), SQLITE_ROWS_PER_STATEMENT):
+            chunk = ids[start : start + SQLITE_ROWS_PER_STATEMENT]
+            # one statement both de-duplicates and records: RETURNING names only the rows inserted
+            sql = (
+                "INSERT INTO seen_messages (msg_id, received_at) VALUES "
+                + ",".join(["(?, ?)"] * len(chunk))
+                + " ON CONFLICT DO NOTHING RETURNING msg_id"
+            )
+            params = [value for msg_id in chunk for value in (msg_id, received)]
+            fresh.update(row[0] for row in cursor.execute(sql, params).fetchall())
+        duplicates = len(ids) - len(fresh)
+        if not duplicates:
+            return list(accepted)
+        self._stats.reject("duplicate", duplicates)
+        self._recent.add_all(msg_id for msg_id in ids if msg_id not in fresh)
+        return [item for item in accepted if item.message.msg_id in fresh]
+
+    def _write_sqlite(self, connection: Connection, rows: _StoreRows) -> None:
+        cursor = _dbapi(connection).cursor()
+        t = _sqlite_time
+        if rows.events:
+            cursor.executemany(
+                "INSERT INTO events (msg_id, gateway_id, household_id, device_id, kind, room, ts, received_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r["msg_id"],
+                        r["gateway_id"],
+                        r["household_id"],
+                        r["device_id"],
+                        r["kind"],
+                        r["room"],
+                        t(r["ts"]),
+                        t(r["received_at"]),
+                    )
+                    for r in rows.events
+                ],
+            )
+        if rows.locations:
+            cursor.executemany(
+                "INSERT INTO location_fixes (msg_id, gateway_id, device_id, lat, lon, accuracy_m, source, ts, "
+                "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r["msg_id"],
+                        r["gateway_id"],
+                        r["device_id"],
+                        r["lat"],
+                        r["lon"],
+                        r["accuracy_m"],
+                        r["source"],
+                        t(r["ts"]),
+                        t(r["received_at"]),
+                    )
+                    for r in rows.locations
+                ],
+            )
+        if rows.new_devices:
+            cursor.executemany(
+                "INSERT INTO devices (gateway_id, device_id, kind, room, label, battery_pct, last_seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [
+                    (
+                        r["gateway_id"],
+                        r["device_id"],
+                        r["kind"],
+                        r["room"],
+                        r["label"],
+                        r["battery_pct"],
+                        t(r["last_seen_at"]),
+                    )
+                    for r in rows.new_devices.values()
+                ],
+            )
+        if rows.device_updates:
+            cursor.executemany(
+                "UPDATE devices SET last_seen_at = ?, room = coalesce(?, room), battery_pct = coalesce(?, battery_pct) "
+                "WHERE gateway_id = ? AND device_id = ?",
+                [
+                    (t(r["last_seen_at"]), r["room"], r["battery_pct"], r["b_gateway_id"], r["b_device_id"])
+                    for r in rows.device_updates.values()
+                ],
+            )
+        for row in rows.gateway_updates.values():
+            if len(row) == 2:
+                continue  # only last_seen_at: written below, all gateways in one statement
+            cursor.execute(
+                "UPDATE gateways SET state = coalesce(?, state), started_at = coalesce(?, started_at), "
+                "firmware = coalesce(?, firmware), outbox_depth = coalesce(?, outbox_depth) WHERE id = ?",
+                (
+                    row.get("state"),
+                    t(row["started_at"]) if "started_at" in row else None,
+                    row.get("firmware"),
+                    row.get("outbox_depth"),
+                    row["b_id"],
+                ),
+            )
+        if rows.gateway_updates:
+            cursor.executemany(
+                "UPDATE gateways SET last_seen_at = ? WHERE id = ?",
+                [(t(row["last_seen_at"]), row["b_id"]) for row in rows.gateway_updates.values()],
+            )
+
+    # --- any database: SQLAlchemy core ------------------------------------------------------------
 
     def _drop_seen(self, connection: Connection, accepted: Sequence[Accepted]) -> list[Accepted]:
         ids = [item.message.msg_id for item in accepted]
@@ -491,6 +629,17 @@ class IngestPipeline:
         with self._sessions.kw["bind"].begin() as connection:
             result = connection.execute(delete(_seen).where(_seen.c.received_at < cutoff))
         return int(result.rowcount or 0)
+
+
+def _dbapi(connection: Connection) -> sqlite3.Connection:
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """Format a time exactly as SQLAlchemy stores a UTC DateTime in SQLite (so ordering holds)."""
+    return moment.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")[:26]
 
 
 def _coalesce(column: str, table: Table) -> Any:
