@@ -14,11 +14,15 @@ from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bench.broker import BenchBroker
 from bench.mqtt_wire import open_session, packet_id_for, publish_packet
 from bench.shared import CONTEXT, SharedInt, shared_int
 from protocol import GatewayState, GatewayStatus, TopicKind, encode, new_message_id, topic_for
+
+if TYPE_CHECKING:
+    from cloud.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +47,34 @@ class IngestCounters:
         return cls(*(shared_int() for _ in range(7)))
 
 
+def bench_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Return the cloud settings of a bench run: its own stores and broker, API off.
+
+    The stores are named explicitly so a MIMAMORI_DATABASE_URL in the environment can never point
+    the benchmark at a real database; other MIMAMORI_* variables (protocol, batch size…) still apply.
+    """
+    from cloud.config import Settings
+
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": f"sqlite:///{data_dir / 'mimamori.db'}",
+        "telemetry_url": f"sqlite:///{data_dir / 'telemetry.db'}",
+        "mqtt_client_id": "bench-cloud-ingest",
+        "api_port": None,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
 def run_cloud_ingest(
     *, data_dir: Path, host: str, port: int, counters: IngestCounters, ready: EventType, stop: EventType
 ) -> None:
     """Process entry: run CloudService against the broker until `stop` is set."""
-    from cloud.config import Settings
     from cloud.service import CloudService
 
     logging.basicConfig(level=logging.WARNING, format="ingest %(levelname)s %(name)s: %(message)s")
-    settings = Settings(
-        data_dir=data_dir,
-        mqtt_host=host,
-        mqtt_port=port,
-        mqtt_client_id="bench-cloud-ingest",
-        api_port=None,
-        log_level="WARNING",
-    )
+    settings = bench_settings(data_dir, mqtt_host=host, mqtt_port=port)
     with CloudService(settings) as service:
         ready.set()
         while not stop.wait(COUNTER_PERIOD_S):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cloud_ingest import PROBE_GATEWAY
+from bench.cloud_ingest import PROBE_GATEWAY, bench_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +41,11 @@ def provision(
     data_dir: Path, *, households: int, alarm_households: int = 0, contact_url: Callable[[str], str] | None = None
 ) -> BenchHouseholds:
     """Migrate a new database in `data_dir` and register households, gateways and alarm contacts."""
-    from cloud.config import Settings
     from cloud.db import make_sessions, migrate
     from cloud.provisioning import add_contact, add_gateway, add_household
 
     started = time.monotonic()
-    settings = Settings(data_dir=data_dir, api_port=None)
+    settings = bench_settings(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.database_url)
     sessions = make_sessions(settings.database_url)

@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.baseline import CountingSubscriber
 from bench.broker import BenchBroker, mosquitto_version
-from bench.cloud_ingest import CloudIngest
+from bench.cloud_ingest import CloudIngest, bench_settings
 from bench.households import BenchHouseholds, provision
 from bench.latency import ButtonPresses, LatencyConfig
 from bench.load import LoadConfig, PhaseResult, run_phase
@@ -43,6 +43,13 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"
 TARGET_MSGS_PER_S = 20_000
 TARGET_RATIO = 0.5
 TARGET_ALERT_P99_MS = 250.0
+INGEST_SETTINGS_REPORTED = (
+    "mqtt_protocol",
+    "ingest_batch_size",
+    "ingest_batch_wait_s",
+    "rule_tick_s",
+    "checkpoint_interval_s",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +306,18 @@ class Benchmark:
         }
         if self.households is not None:
             report["parameters"]["provisioning_s"] = round(self.households.seconds, 1)
+        # MIMAMORI_* variables reach the ingest process: say which settings it ran with
+        settings = bench_settings(self.workdir)
+        report["parameters"]["ingest_settings"] = {
+            name: getattr(settings, name)
+            for name in (
+                "mqtt_protocol",
+                "ingest_batch_size",
+                "ingest_batch_wait_s",
+                "rule_tick_s",
+                "checkpoint_interval_s",
+            )
+        }
         return report
 
 
