@@ -71,7 +71,7 @@ def _open_alert_counts(session: SessionDep, household_ids: list[str] | None = No
     query = select(Alert.household_id, func.count()).where(Alert.state != "resolved").group_by(Alert.household_id)
     if household_ids is not None:
         query = query.where(Alert.household_id.in_(household_ids))
-    return {household_id: count for household_id, count in session.execute(query).tuples()}
+    return {row[0]: row[1] for row in session.execute(query)}
 
 
 def _load(session: SessionDep, household_id: str) -> Household:
