@@ -47,6 +47,7 @@ class HouseholdFleet:
             if time.monotonic() > deadline:
                 missing = [h.gateway_id for h in self.households if not h.connected]
                 raise TimeoutError(f"gateways not connected after {connect_timeout}s: {missing}")
+            self._reconnect_lost()
             self._pump(self.tick_s)
         self._thread = threading.Thread(target=self._run, name="household-fleet", daemon=True)
         self._thread.start()

@@ -93,7 +93,6 @@ class HouseholdConfig:
 class _Outgoing:
     at: datetime
     order: int
-    event: Event | None = field(compare=False, default=None)
     happening: Happening | None = field(compare=False, default=None)
 
 
@@ -165,10 +164,10 @@ class SimulatedHousehold:
         with self._lock:
             stay = self._stay_at(moment)
             fallen_at = self.fallen_at
+            fell_in = self._stay_at(fallen_at) if fallen_at is not None else None
         if stay is None:
             return "unknown"
         if fallen_at is not None and moment >= fallen_at:
-            fell_in = self._stay_at(fallen_at)
             room = fell_in.place if fell_in is not None and fell_in.place != OUT else "outside"
             return f"fallen in {room}"
         if stay.activity is Activity.SLEEP:
@@ -395,7 +394,11 @@ class SimulatedHousehold:
         client.on_message = self._on_message
         self.client = client
         self.connected = False
-        client.connect(self.config.host, self.config.port, keepalive=self.config.keepalive_s)
+        try:
+            client.connect(self.config.host, self.config.port, keepalive=self.config.keepalive_s)
+        except OSError as exc:
+            # like a real gateway it keeps trying: the fleet reconnects clients without a socket
+            log.info("gateway %s cannot reach the broker yet: %s", self.gateway_id, exc)
 
     def _cut_power(self) -> None:
         client = self.client

@@ -27,3 +27,15 @@ def test_one_thread_runs_thirty_households(mosquitto: MosquittoBroker) -> None:
         # an hour brings 60 heartbeats and 12 climate batches to every home, besides its events
         assert all(home.published >= 60 + 12 for home in homes)
         assert fleet.error is None
+
+
+def test_gateways_reconnect_after_the_broker_restarts(mosquitto: MosquittoBroker) -> None:
+    """When the broker goes away and comes back, every gateway connects again by itself."""
+    clock = ManualClock(START)
+    config = HouseholdConfig(host=mosquitto.host, port=mosquitto.port)
+    homes = [SimulatedHousehold(f"gw-restart-{n:04d}", clock=clock, seed=n, config=config) for n in range(3)]
+    with HouseholdFleet(homes, clock=clock):
+        mosquitto.stop()
+        wait_until(lambda: not any(home.connected for home in homes), timeout=10, what="gateways see the broker gone")
+        mosquitto.start()
+        assert wait_until(lambda: all(home.connected for home in homes), timeout=15, what="gateways reconnected")
