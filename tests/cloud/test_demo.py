@@ -5,14 +5,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from shapely import Point
+
+from cloud.demo import EmbeddedBroker, demo_homes
+from maps import TAITO_CITY, municipality_boundary
+from protocol import GatewayState, GatewayStatus, ManualClock, TopicKind, decode, topic_for
+from simulators import HouseholdConfig, HouseholdFleet, SimulatedHousehold
+from tests.support import wait_until
 
 MIMAMORI = Path(sys.executable).parent / "mimamori"
 SCRIPTED_ALERTS = ("emergency_button", "inactivity", "gateway_offline")
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +40,14 @@ def demo_run() -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(130)
 def test_demo_ends_by_itself_with_success(demo_run: subprocess.CompletedProcess[str]) -> None:
     """The demo stops after its duration and exits 0, every scripted alert having been raised."""
     assert demo_run.returncode == 0, demo_run.stdout[-3000:] + demo_run.stderr[-3000:]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(130)
 def test_demo_output_names_the_three_scripted_alerts(demo_run: subprocess.CompletedProcess[str]) -> None:
     """The plain output shows an ALERT line for the emergency button, the inactivity and the gateway offline."""
@@ -42,9 +55,62 @@ def test_demo_output_names_the_three_scripted_alerts(demo_run: subprocess.Comple
         assert f"ALERT {rule} " in demo_run.stdout, demo_run.stdout[-3000:]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(130)
 def test_demo_output_shows_a_notification_text(demo_run: subprocess.CompletedProcess[str]) -> None:
     """At least one notification text that reached the demo's inbox is printed."""
     notifications = [line for line in demo_run.stdout.splitlines() if "NOTIFICATION to " in line]
     assert notifications, demo_run.stdout[-3000:]
     assert any("緊急ボタン" in line for line in notifications)
+
+
+def test_demo_homes_lie_in_taito_city_with_an_address() -> None:
+    """Every demo home stands inside Taito City and carries a Taito street address and a name."""
+    boundary = municipality_boundary(TAITO_CITY)
+    homes = demo_homes(20)
+    assert all(boundary.contains(Point(home.lon, home.lat)) for home in homes)
+    assert all(home.address.startswith("東京都台東区") and "丁目" in home.address for home in homes)
+    assert len({home.gateway_id for home in homes}) == 20
+
+
+@pytest.fixture
+def embedded_broker() -> Iterator[EmbeddedBroker]:
+    """The demo's in-process amqtt broker on a free loopback port."""
+    broker = EmbeddedBroker().start()
+    yield broker
+    broker.stop()
+
+
+def test_embedded_broker_sends_the_last_will_of_a_gateway_that_loses_power(embedded_broker: EmbeddedBroker) -> None:
+    """On the demo's own broker a power cut reaches the cloud as the gateway's retained offline status."""
+    statuses: list[GatewayStatus] = []
+    lock = threading.Lock()
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        status = decode(TopicKind.STATUS, bytes(message.payload))
+        assert isinstance(status, GatewayStatus)
+        with lock:
+            statuses.append(status)
+
+    cloud = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-cloud", protocol=MQTTProtocolVersion.MQTTv311)
+    cloud.on_message = on_message
+    cloud.connect(embedded_broker.host, embedded_broker.port)
+    cloud.subscribe(topic_for("gw-demo-0001", TopicKind.STATUS), qos=1)
+    cloud.loop_start()
+    start = datetime(2026, 11, 27, 6, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    clock = ManualClock(start)
+    config = HouseholdConfig(host=embedded_broker.host, port=embedded_broker.port)
+    home = SimulatedHousehold("gw-demo-0001", clock=clock, seed=1, config=config)
+    try:
+        with HouseholdFleet([home], clock=clock):
+            home.power_loss(start + timedelta(minutes=1), timedelta(hours=1))
+            clock.set(start + timedelta(minutes=2))
+
+            def offline() -> list[GatewayStatus]:
+                with lock:
+                    return [status for status in statuses if status.state is GatewayState.OFFLINE]
+
+            assert wait_until(offline, timeout=10, what="Last Will")[0].reason == "connection_lost"
+    finally:
+        cloud.disconnect()
+        cloud.loop_stop()
