@@ -43,14 +43,15 @@ from cloud.provisioning import add_contact, add_gateway, add_household
 from cloud.service import CloudService
 from maps import TAITO_CITY, distance_m, evacuation_shelters, municipality_boundary, random_points_within
 from protocol import AcceleratedClock, Clock, ManualClock
-from simulators import HouseholdConfig, HouseholdFleet, SimulatedHousehold
-from simulators.routine import TOKYO
+from simulators import TOKYO, HouseholdConfig, HouseholdFleet, SimulatedHousehold
 
 log = logging.getLogger(__name__)
 
 SEED = 2026
 SCRIPTED_RULES = ("emergency_button", "inactivity", "gateway_offline")
 REFRESH_S = 0.25
+DATABASE_FILE = "mimamori.db"
+TELEMETRY_FILE = "telemetry.db"
 DEMO_RULE_TICK_S = 0.1
 # At x900 the usual 180 s of silence before "gateway offline" is 0.2 wall seconds, less than
 # one busy moment of a single Python process; allow a few wall seconds of lag instead. The
@@ -343,61 +344,7 @@ def script_incidents(
     ]
 
 
-# --- snapshots ----------------------------------------------------------------------------------
-
-
-def take_snapshot(
-    service: CloudService,
-    homes: Sequence[DemoHome],
-    households: Sequence[SimulatedHousehold],
-    inbox: NotificationInbox,
-    *,
-    now: datetime,
-) -> DemoSnapshot:
-    """Read the cloud's view of the homes and alerts, and the inbox, into one snapshot."""
-    people = {home.household_id: home.person for home in homes}
-    with service.sessions() as session:
-        alerts = list(session.scalars(select(Alert).order_by(Alert.id)))
-        gateway_states = {gateway.id: gateway.state for gateway in session.scalars(select(Gateway))}
-        alert_rows = [
-            AlertRow(
-                id=alert.id,
-                household_id=alert.household_id,
-                person=people.get(alert.household_id, ""),
-                rule=alert.rule,
-                severity=alert.severity,
-                state=alert.state,
-                opened_at=alert.opened_at,
-            )
-            for alert in alerts
-        ]
-    open_rules: dict[str, list[str]] = {}
-    for row in alert_rows:
-        if row.state != "resolved":
-            open_rules.setdefault(row.household_id, []).append(row.rule)
-    home_rows = [
-        HomeRow(
-            household_id=home.household_id,
-            person=home.person,
-            address=home.address,
-            whereabouts=simulated.place_at(now) if simulated.powered else f"{simulated.place_at(now)} (停電)",
-            gateway_state=gateway_states.get(home.gateway_id, "unknown"),
-            open_rules=tuple(open_rules.get(home.household_id, ())),
-        )
-        for home, simulated in zip(homes, households, strict=True)
-    ]
-    notes = [
-        NotificationRow(received_at=m.received_at, recipient=m.path.strip("/"), title=m.title, message=m.message)
-        for m in inbox.messages()
-    ]
-    return DemoSnapshot(
-        now=now,
-        api_url=service.api_url,
-        homes=home_rows,
-        alerts=alert_rows,
-        notifications=notes,
-        messages_stored=service.stats.accepted,
-    )
+# --- the demo -----------------------------------------------------------------------------------
 
 
 def missing_scripted_alerts(snapshot: DemoSnapshot, incidents: Sequence[ScriptedIncident]) -> list[str]:
@@ -406,12 +353,137 @@ def missing_scripted_alerts(snapshot: DemoSnapshot, incidents: Sequence[Scripted
     return [incident.rule for incident in incidents if (incident.household_id, incident.rule) not in raised]
 
 
-# --- the demo -----------------------------------------------------------------------------------
-
-
 def _broker_address(mqtt_url: str) -> tuple[str, int]:
     parts = urlsplit(mqtt_url if "://" in mqtt_url else f"mqtt://{mqtt_url}")
     return parts.hostname or "127.0.0.1", parts.port or 1883
+
+
+class DemoWorld:
+    """Everything the demo runs: the broker, the phones' inbox, the cloud and the simulated homes."""
+
+    def __init__(self, *, speed: float, households: int, port: int, mqtt_url: str | None, folder: Path) -> None:
+        self.speed = speed
+        self.port = port
+        self.mqtt_url = mqtt_url
+        self.folder = folder
+        self.homes = demo_homes(households)
+        self.broker: EmbeddedBroker | None = None
+        self.inbox: NotificationInbox | None = None
+        self.service: CloudService | None = None
+        self.fleet: HouseholdFleet | None = None
+        self.simulated: list[SimulatedHousehold] = []
+        self.incidents: list[ScriptedIncident] = []
+        self.clock: Clock | None = None
+
+    def start(self) -> DemoWorld:
+        """Bring everything up; simulated time starts at 06:00 JST once the slow parts are done."""
+        if self.mqtt_url is None:
+            self.broker = EmbeddedBroker().start()
+            host, mqtt_port, protocol_version = self.broker.host, self.broker.port, "3.1.1"
+        else:
+            (host, mqtt_port), protocol_version = _broker_address(self.mqtt_url), "5"
+        today = datetime.now(TOKYO).date()
+        start = datetime(today.year, today.month, today.day, 6, 0, tzinfo=TOKYO)
+        self.inbox = NotificationInbox(ManualClock(start)).start()
+        settings = Settings(
+            demo=True,
+            data_dir=self.folder,
+            # never a database from the environment: the demo writes made-up people into it
+            database_url=f"sqlite:///{self.folder / DATABASE_FILE}",
+            telemetry_url=f"sqlite:///{self.folder / TELEMETRY_FILE}",
+            api_port=self.port,
+            mqtt_host=host,
+            mqtt_port=mqtt_port,
+            mqtt_protocol=protocol_version,
+            mqtt_client_id="mimamori-demo-cloud",
+            rule_tick_s=DEMO_RULE_TICK_S,
+            gateway_offline_after_s=max(180.0, 180.0 + DEMO_TOLERATED_LAG_S * self.speed),
+        )
+        # everything slow happens before simulated time starts running, so the morning
+        # begins at 06:00 and not half an hour later
+        prepare_database(settings, self.homes, inbox=self.inbox, start=start)
+        _import_service_parts()
+
+        clock = self.clock = AcceleratedClock(start=start, speed=self.speed)
+        self.inbox.clock = clock
+        self.service = CloudService(settings, clock=clock).start()
+        config = HouseholdConfig(host=host, port=mqtt_port)
+        self.simulated = [
+            SimulatedHousehold(home.gateway_id, clock=clock, seed=SEED + index, config=config)
+            for index, home in enumerate(self.homes)
+        ]
+        self.fleet = HouseholdFleet(self.simulated, clock=clock).start()
+        self.incidents = script_incidents(self.homes, self.simulated, now=clock.now())
+        return self
+
+    def stop(self) -> None:
+        """Take everything down, homes first so their goodbyes reach the cloud."""
+        if self.fleet is not None:
+            self.fleet.stop()
+            self.fleet = None
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        if self.inbox is not None:
+            self.inbox.stop()
+            self.inbox = None
+
+    def check(self) -> None:
+        """Raise if the simulated homes stopped working."""
+        if self.fleet is not None and self.fleet.error is not None:
+            raise RuntimeError("the simulated homes stopped") from self.fleet.error
+
+    def snapshot(self) -> DemoSnapshot:
+        """Read the cloud's view of the homes and alerts, and the inbox, into one snapshot."""
+        service, inbox, clock = self.service, self.inbox, self.clock
+        if service is None or inbox is None or clock is None:
+            raise RuntimeError("start the demo first")
+        now = clock.now()
+        people = {home.household_id: home.person for home in self.homes}
+        with service.sessions() as session:
+            gateway_states = {gateway.id: gateway.state for gateway in session.scalars(select(Gateway))}
+            alerts = [
+                AlertRow(
+                    id=alert.id,
+                    household_id=alert.household_id,
+                    person=people.get(alert.household_id, ""),
+                    rule=alert.rule,
+                    severity=alert.severity,
+                    state=alert.state,
+                    opened_at=alert.opened_at,
+                )
+                for alert in session.scalars(select(Alert).order_by(Alert.id))
+            ]
+        open_rules: dict[str, list[str]] = {}
+        for alert in alerts:
+            if alert.state != "resolved":
+                open_rules.setdefault(alert.household_id, []).append(alert.rule)
+        homes = [
+            HomeRow(
+                household_id=home.household_id,
+                person=home.person,
+                address=home.address,
+                whereabouts=simulated.place_at(now) if simulated.powered else f"{simulated.place_at(now)} (停電)",
+                gateway_state=gateway_states.get(home.gateway_id, "unknown"),
+                open_rules=tuple(open_rules.get(home.household_id, ())),
+            )
+            for home, simulated in zip(self.homes, self.simulated, strict=True)
+        ]
+        notifications = [
+            NotificationRow(received_at=m.received_at, recipient=m.path.strip("/"), title=m.title, message=m.message)
+            for m in inbox.messages()
+        ]
+        return DemoSnapshot(
+            now=now,
+            api_url=service.api_url,
+            homes=homes,
+            alerts=alerts,
+            notifications=notifications,
+            messages_stored=service.stats.accepted,
+        )
 
 
 def _quiet_logging(console: Console) -> None:
@@ -419,6 +491,20 @@ def _quiet_logging(console: Console) -> None:
     if not root.handlers:
         root.addHandler(RichHandler(console=console, show_path=False))
         root.setLevel(logging.WARNING)
+
+
+def _introduce(console: Console, world: DemoWorld) -> None:
+    service = world.service
+    assert service is not None
+    broker = "embedded amqtt" if world.broker is not None else "external"
+    console.print(
+        f"mimamori demo: {len(world.homes)} homes in Taito City, simulated time x{world.speed:g} from 06:00 JST"
+    )
+    console.print(f"API and views: {service.api_url}")
+    console.print(f"MQTT broker: {service.settings.mqtt_host}:{service.settings.mqtt_port} ({broker})")
+    console.print(f"data: {world.folder}")
+    for incident in world.incidents:
+        console.print(f"scripted: {tokyo_clock(incident.at)} JST {incident.text} → expect {incident.rule}")
 
 
 def run_demo(
@@ -434,95 +520,40 @@ def run_demo(
     if households < 1:
         raise ValueError("the demo needs at least one household")
     console = Console()
-    view = make_view(console)
+    if data_dir is not None and (data_dir / DATABASE_FILE).exists():
+        console.print(f"error: {data_dir} already holds a demo database; give an empty or new folder")
+        return 2
     _quiet_logging(Console(stderr=True))
-    temporary = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="mimamori-demo-")) if data_dir is None else data_dir
-    broker: EmbeddedBroker | None = None
-    inbox: NotificationInbox | None = None
-    service: CloudService | None = None
-    fleet: HouseholdFleet | None = None
-    interrupted = False
+    world = DemoWorld(speed=speed, households=households, port=port, mqtt_url=mqtt_url, folder=folder)
+    view = make_view(console)
     snapshot: DemoSnapshot | None = None
-    incidents: list[ScriptedIncident] = []
+    interrupted = False
     try:
-        if mqtt_url is None:
-            broker = EmbeddedBroker().start()
-            host, mqtt_port, protocol_version = broker.host, broker.port, "3.1.1"
-        else:
-            (host, mqtt_port), protocol_version = _broker_address(mqtt_url), "5"
-        homes = demo_homes(households)
-
-        today = datetime.now(TOKYO).date()
-        start = datetime(today.year, today.month, today.day, 6, 0, tzinfo=TOKYO)
-        inbox = NotificationInbox(ManualClock(start)).start()
-        settings = Settings(
-            demo=True,
-            data_dir=folder,
-            api_port=port,
-            mqtt_host=host,
-            mqtt_port=mqtt_port,
-            mqtt_protocol=protocol_version,
-            mqtt_client_id="mimamori-demo-cloud",
-            rule_tick_s=DEMO_RULE_TICK_S,
-            gateway_offline_after_s=max(180.0, 180.0 + DEMO_TOLERATED_LAG_S * speed),
-        )
-        # everything slow happens before simulated time starts running, so the morning
-        # begins at 06:00 and not half an hour later
-        prepare_database(settings, homes, inbox=inbox, start=start)
-        _import_service_parts()
-
-        clock = AcceleratedClock(start=start, speed=speed)
-        inbox.clock = clock
-        service = CloudService(settings, clock=clock).start()
-
-        config = HouseholdConfig(host=host, port=mqtt_port)
-        simulated = [
-            SimulatedHousehold(home.gateway_id, clock=clock, seed=SEED + index, config=config)
-            for index, home in enumerate(homes)
-        ]
-        fleet = HouseholdFleet(simulated, clock=clock).start()
-        incidents = script_incidents(homes, simulated, now=clock.now())
-
-        console.print(f"mimamori demo: {len(homes)} homes in Taito City, simulated time x{speed:g} from 06:00 JST")
-        console.print(f"API and views: {service.api_url}")
-        console.print(f"MQTT broker: {host}:{mqtt_port} ({'embedded amqtt' if broker else 'external'})")
-        console.print(f"data: {folder}")
-        for incident in incidents:
-            console.print(f"scripted: {tokyo_clock(incident.at)} JST {incident.text} → expect {incident.rule}")
-
-        view.start()
+        world.start()
+        _introduce(console, world)
         deadline = None if duration is None else time.monotonic() + duration
+        view.start()
         try:
             while deadline is None or time.monotonic() < deadline:
-                snapshot = take_snapshot(service, homes, simulated, inbox, now=clock.now())
+                snapshot = world.snapshot()
                 view.show(snapshot)
-                if fleet.error is not None:
-                    raise RuntimeError("the simulated homes stopped") from fleet.error
+                world.check()
                 time.sleep(REFRESH_S)
-        except KeyboardInterrupt:
-            interrupted = True
         finally:
             view.stop()
-        snapshot = take_snapshot(service, homes, simulated, inbox, now=clock.now())
+        snapshot = world.snapshot()
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if fleet is not None:
-            fleet.stop()
-        if service is not None:
-            service.stop()
-        if broker is not None:
-            broker.stop()
-        if inbox is not None:
-            inbox.stop()
-        if temporary:
+        world.stop()
+        if data_dir is None:
             shutil.rmtree(folder, ignore_errors=True)
 
     if interrupted and duration is None:
         console.print("demo stopped")
         return 0
-    missing = missing_scripted_alerts(snapshot, incidents) if snapshot is not None else list(SCRIPTED_RULES)
+    missing = missing_scripted_alerts(snapshot, world.incidents) if snapshot is not None else list(SCRIPTED_RULES)
     raised = [rule for rule in SCRIPTED_RULES if rule not in missing]
     console.print(f"scripted alerts raised: {', '.join(raised) or 'none'}")
     if snapshot is not None:
