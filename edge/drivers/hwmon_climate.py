@@ -28,12 +28,13 @@ class HwmonClimateDriver:
 
     def read(self, now: datetime) -> list[Reading]:
         """Return temperature and (when the sensor has it) humidity now, or raise SensorError."""
-        folder = self._folder or self._find()
-        try:
-            readings = self._read_folder(folder, now)
-        except SensorError:
-            self._folder = None  # the driver may have been re-bound under another hwmonN
-            raise
+        if self._folder is not None:
+            try:
+                return self._read_folder(self._folder, now)
+            except SensorError:
+                self._folder = None  # the driver may have been re-bound under another hwmonN
+        folder = self._find()
+        readings = self._read_folder(folder, now)
         self._folder = folder
         return readings
 
