@@ -69,10 +69,13 @@ class MqttRecorder:
     def wait_for(
         self, suffix: str, condition: Callable[[list[Received]], bool] = bool, *, timeout: float = 15.0
     ) -> list[Received]:
-        """Wait until the messages on `suffix` satisfy `condition` and return them."""
-        return wait_until(
-            lambda: condition(self.on(suffix)) and self.on(suffix), timeout=timeout, what=f"messages on *{suffix}"
-        )
+        """Wait until there are messages on `suffix` that satisfy `condition`, and return them."""
+
+        def satisfied() -> list[Received]:
+            items = self.on(suffix)
+            return items if items and condition(items) else []
+
+        return wait_until(satisfied, timeout=timeout, what=f"messages on *{suffix}")
 
     def stop(self) -> None:
         self.client.loop_stop()

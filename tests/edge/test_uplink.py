@@ -1,0 +1,45 @@
+"""Uplink timing: heartbeats and reconnect backoff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import paho.mqtt.publish as publish
+from gpiozero.pins.mock import MockFactory
+
+from edge import ReconnectPolicy
+from firmware_config import load_gateway_settings
+from protocol import TopicKind, topic_for
+from tests.edge.conftest import MqttRecorder, running_agent
+from tests.edge.test_gateway_end_to_end import GW, config_message
+from tests.support import MosquittoBroker
+from tests.support.gateway_process import write_gateway_config
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    """Waits grow from about 1 s and never pass 60 s, with jitter of at most half."""
+    policy = ReconnectPolicy()
+    for attempt, ceiling in [(0, 1.0), (1, 2.0), (3, 8.0), (6, 60.0), (30, 60.0)]:
+        delays = [policy.delay(attempt) for _ in range(50)]
+        assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+        assert len(set(delays)) > 1
+
+
+def test_heartbeat_follows_the_configured_period(
+    tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
+) -> None:
+    """After the cloud sets a 5 s heartbeat, online statuses keep coming with the outbox depth."""
+    publish.single(
+        topic_for(GW, TopicKind.CONFIG),
+        config_message(GW, heartbeat_s=5, reading_s=3600),
+        qos=1,
+        retain=True,
+        hostname=mosquitto.host,
+        port=mosquitto.port,
+    )
+    settings = load_gateway_settings(write_gateway_config(tmp_path, broker=mosquitto, devices=[]))
+    with running_agent(settings, pins=pins):
+        statuses = recorder.wait_for("/status", lambda items: len(items) >= 2, timeout=12)
+    assert [item.body["state"] for item in statuses[:2]] == ["online", "online"]
+    assert statuses[1].body["outbox_depth"] == 0
+    assert float(statuses[1].body["uptime_s"]) >= 4.0
