@@ -417,13 +417,13 @@ class DemoWorld:
         return self
 
     def stop(self) -> None:
-        """Take everything down, homes first so their goodbyes reach the cloud."""
-        if self.fleet is not None:
-            self.fleet.stop()
-            self.fleet = None
+        """Take everything down, the cloud first: homes saying goodbye are not news at the end."""
         if self.service is not None:
             self.service.stop()
             self.service = None
+        if self.fleet is not None:
+            self.fleet.stop()
+            self.fleet = None
         if self.broker is not None:
             self.broker.stop()
             self.broker = None

@@ -208,9 +208,11 @@ class SimulatedHousehold:
         return sent
 
     def disconnect(self) -> None:
-        """Shut the gateway down politely (a clean DISCONNECT, so no Last Will)."""
+        """Shut the gateway down politely: a retained offline status saying so, then a clean DISCONNECT."""
         client = self.client
         if client is not None and self.connected:
+            with self._lock:
+                self.published += self._send_status(self.clock.now(), GatewayState.OFFLINE, reason="shutdown")
             client.disconnect()
         self.connected = False
 
@@ -325,7 +327,7 @@ class SimulatedHousehold:
             msg_id=new_message_id(), gateway_id=self.gateway_id, ts=at, device_id=device_id, kind=kind, room=room
         )
 
-    def _send_status(self, at: datetime, state: GatewayState) -> int:
+    def _send_status(self, at: datetime, state: GatewayState, *, reason: str | None = None) -> int:
         started_at = self.started_at
         uptime = (at - started_at).total_seconds() if started_at is not None else None
         status = GatewayStatus(
@@ -337,6 +339,7 @@ class SimulatedHousehold:
             uptime_s=max(0.0, uptime) if uptime is not None else None,
             outbox_depth=0,
             firmware=FIRMWARE,
+            reason=reason,
         )
         return self._publish(TopicKind.STATUS, encode(status), retain=True)
 

@@ -223,3 +223,17 @@ def test_the_retained_status_reads_offline_during_the_power_cut(
             latecomer.stop()
 
     assert wait_until(lambda: retained_state() is GatewayState.OFFLINE, timeout=10, what="retained offline")
+
+
+def test_a_clean_shutdown_leaves_a_retained_offline_status(
+    clock: ManualClock, fleet: HouseholdFleet, listener: Listener
+) -> None:
+    """Stopping the fleet sends each gateway's offline status with reason shutdown, not a Last Will."""
+    run_until(clock, fleet, listener, START + timedelta(minutes=5))
+    fleet.stop()
+    offline = wait_until(
+        lambda: [s for s in listener.statuses() if s.state is GatewayState.OFFLINE],
+        timeout=10,
+        what="offline status",
+    )
+    assert [status.reason for status in offline] == ["shutdown"]
