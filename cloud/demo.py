@@ -35,6 +35,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy import select
 
+from cloud.api.app import API_PREFIX
 from cloud.config import Settings
 from cloud.db.models import Alert, Gateway
 from cloud.db.session import Sessions, make_sessions, migrate
@@ -500,7 +501,7 @@ def _introduce(console: Console, world: DemoWorld) -> None:
     console.print(
         f"mimamori demo: {len(world.homes)} homes in Taito City, simulated time x{world.speed:g} from 06:00 JST"
     )
-    console.print(f"API and views: {service.api_url}")
+    console.print(f"API: {service.api_url}{API_PREFIX}/alerts (docs at {service.api_url}/docs)")
     console.print(f"MQTT broker: {service.settings.mqtt_host}:{service.settings.mqtt_port} ({broker})")
     console.print(f"data: {world.folder}")
     for incident in world.incidents:
