@@ -27,6 +27,17 @@ RULE_LABELS = {
     "inactivity": "動きなし inactivity",
     "gateway_offline": "ゲートウェイ停止 gateway offline",
 }
+PLACE_LABELS = {
+    "bedroom": "寝室",
+    "living_room": "居間",
+    "kitchen": "台所",
+    "toilet": "トイレ",
+    "bathroom": "浴室",
+    "out": "外出中",
+    "asleep": "就寝中",
+    "outside": "屋外",
+    "unknown": "?",
+}
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 NOTIFICATIONS_SHOWN = 6
 
@@ -87,6 +98,18 @@ class DemoView(Protocol):
     def show(self, snapshot: DemoSnapshot) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def place_label(whereabouts: str) -> str:
+    """Return where a resident is in Japanese ("fallen in kitchen" → "転倒（台所）")."""
+    power_cut = whereabouts.endswith(" (停電)")
+    place = whereabouts.removesuffix(" (停電)")
+    if place.startswith("fallen in "):
+        room = place.removeprefix("fallen in ")
+        label = f"転倒（{PLACE_LABELS.get(room, room)}）"
+    else:
+        label = PLACE_LABELS.get(place, place)
+    return f"{label} 停電" if power_cut else label
 
 
 def rule_label(rule: str) -> str:
@@ -193,7 +216,7 @@ class LiveDemoView:
                 home.household_id,
                 home.person,
                 home.address,
-                home.whereabouts,
+                Text(place_label(home.whereabouts), style="bold red" if "fallen" in home.whereabouts else ""),
                 Text(home.gateway_state, style=gateway_style),
                 Text(", ".join(home.open_rules), style="bold red" if home.open_rules else ""),
             )
