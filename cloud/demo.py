@@ -531,7 +531,12 @@ def run_demo(
     snapshot: DemoSnapshot | None = None
     interrupted = False
     try:
-        world.start()
+        try:
+            world.start()
+        except (RuntimeError, OSError) as exc:
+            # a busy port or an unreachable broker: say so in one line, no traceback
+            console.print(f"error: the demo could not start: {exc}")
+            return 2
         _introduce(console, world)
         deadline = None if duration is None else time.monotonic() + duration
         view.start()

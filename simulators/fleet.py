@@ -46,7 +46,9 @@ class HouseholdFleet:
         while not all(household.connected for household in self.households):
             if time.monotonic() > deadline:
                 missing = [h.gateway_id for h in self.households if not h.connected]
-                raise TimeoutError(f"gateways not connected after {connect_timeout}s: {missing}")
+                raise TimeoutError(
+                    f"{len(missing)} gateway(s) not connected to the broker after {connect_timeout:g}s, e.g. {missing[0]}"
+                )
             self._reconnect_lost()
             self._pump(self.tick_s)
         self._thread = threading.Thread(target=self._run, name="household-fleet", daemon=True)
