@@ -47,7 +47,7 @@ class HouseholdFleet:
             if time.monotonic() > deadline:
                 missing = [h.gateway_id for h in self.households if not h.connected]
                 raise TimeoutError(
-                    f"{len(missing)} gateway(s) not connected to the broker after {connect_timeout:g}s, e.g. {missing[0]}"
+                    f"{len(missing)} gateway(s) not connected after {connect_timeout:g}s, e.g. {missing[0]}"
                 )
             self._reconnect_lost()
             self._pump(self.tick_s)
