@@ -278,12 +278,15 @@ class GatewayAgent:
             log.error("event %s of %s lost: the agent is shutting down", kind.value, device_id)
 
     def _store(self, message: Event | ReadingBatch) -> None:
+        outbox = self._outbox
         try:
-            assert self._outbox is not None
-            self._outbox.append(message)
-        except (sqlite3.Error, AssertionError):
-            with self._count_lock:
-                self.store_failures += isinstance(message, Event)
+            if outbox is None:
+                raise sqlite3.ProgrammingError("the outbox is closed")
+            outbox.append(message)
+        except sqlite3.Error:
+            if isinstance(message, Event):
+                with self._count_lock:
+                    self.store_failures += 1
             log.exception("message %s not stored", message.msg_id)
             return
         if isinstance(message, Event):

@@ -6,7 +6,7 @@ report events from gpiozero's threads. Polled sensors (`Ds18b20Driver`, `HwmonCl
 take their device settings and return readings from `read(now)` or raise `SensorError`.
 """
 
-from edge.drivers.base import EmitEvent, InputDriver, PolledDriver, SensorError
+from edge.drivers.base import EmitEvent, GpioInput, InputDriver, PolledDriver, SensorError
 from edge.drivers.door_contact import DoorContactDriver
 from edge.drivers.ds18b20 import Ds18b20Driver
 from edge.drivers.emergency_button import EmergencyButtonDriver
@@ -18,6 +18,7 @@ __all__ = [
     "Ds18b20Driver",
     "EmergencyButtonDriver",
     "EmitEvent",
+    "GpioInput",
     "HwmonClimateDriver",
     "InputDriver",
     "PirMotionDriver",

@@ -7,29 +7,25 @@ Button "pressed"). With ``normally_closed`` the contact is closed while the door
 from __future__ import annotations
 
 import logging
-import threading
 
 from gpiozero import Button
 from gpiozero.pins import Factory
 
-from edge.drivers.base import EmitEvent
+from edge.drivers.base import EmitEvent, GpioInput
 from firmware_config import DoorContactDevice
 from protocol import Clock, EventKind
 
 log = logging.getLogger(__name__)
 
 
-class DoorContactDriver:
+class DoorContactDriver(GpioInput):
     """Report each opening and closing of one door."""
 
     def __init__(
         self, device: DoorContactDevice, *, emit: EmitEvent, clock: Clock, pin_factory: Factory | None = None
     ) -> None:
+        super().__init__(device.id, emit=emit, clock=clock)
         self.device = device
-        self._emit = emit
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._triggers = 0
         bounce = device.bounce_s or None
         self._switch = Button(device.pin, pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
         contact_closed, contact_opened = (
@@ -37,13 +33,8 @@ class DoorContactDriver:
             if device.normally_closed
             else (EventKind.DOOR_OPENED, EventKind.DOOR_CLOSED)
         )
-        self._switch.when_pressed = lambda: self._on_change(contact_closed)
-        self._switch.when_released = lambda: self._on_change(contact_opened)
-
-    @property
-    def triggers(self) -> int:
-        """How many times the contact changed."""
-        return self._triggers
+        self._switch.when_pressed = lambda: self._report(contact_closed)
+        self._switch.when_released = lambda: self._report(contact_opened)
 
     @property
     def is_open(self) -> bool:
@@ -54,10 +45,3 @@ class DoorContactDriver:
     def close(self) -> None:
         """Release the pin."""
         self._switch.close()
-
-    def _on_change(self, kind: EventKind) -> None:
-        try:
-            self._emit(self.device.id, kind)
-        finally:
-            with self._lock:
-                self._triggers += 1

@@ -8,12 +8,11 @@ and nothing in that path waits for the agent, the disk or the broker.
 from __future__ import annotations
 
 import logging
-import threading
 
 from gpiozero import LED, Button, Buzzer
 from gpiozero.pins import Factory
 
-from edge.drivers.base import EmitEvent
+from edge.drivers.base import EmitEvent, GpioInput
 from firmware_config import EmergencyButtonDevice
 from protocol import Clock, EventKind
 
@@ -24,27 +23,19 @@ BEEP_OFF_S = 0.2
 BEEPS = 5
 
 
-class EmergencyButtonDriver:
+class EmergencyButtonDriver(GpioInput):
     """Report presses of one help button and answer each press locally with light and sound."""
 
     def __init__(
         self, device: EmergencyButtonDevice, *, emit: EmitEvent, clock: Clock, pin_factory: Factory | None = None
     ) -> None:
+        super().__init__(device.id, emit=emit, clock=clock)
         self.device = device
-        self._emit = emit
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._triggers = 0
         bounce = device.bounce_s or None
         self._button = Button(device.pin, pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
         self._led = LED(device.led_pin, pin_factory=pin_factory) if device.led_pin is not None else None
         self._buzzer = Buzzer(device.buzzer_pin, pin_factory=pin_factory) if device.buzzer_pin is not None else None
         self._button.when_pressed = self._on_press
-
-    @property
-    def triggers(self) -> int:
-        """How many times the button was pressed."""
-        return self._triggers
 
     @property
     def led_lit(self) -> bool:
@@ -61,10 +52,8 @@ class EmergencyButtonDriver:
         log.warning("help button %s pressed", self.device.id)
         try:
             self._give_feedback()
-            self._emit(self.device.id, EventKind.BUTTON_PRESSED)
         finally:
-            with self._lock:
-                self._triggers += 1
+            self._report(EventKind.BUTTON_PRESSED)
 
     def _give_feedback(self) -> None:
         # a failing LED must not swallow the call for help, so each part is tried on its own

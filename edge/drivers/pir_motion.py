@@ -8,42 +8,33 @@ counted but not reported: the cloud needs signs of life, not a stream of duplica
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from gpiozero import MotionSensor
 from gpiozero.pins import Factory
 
-from edge.drivers.base import EmitEvent
+from edge.drivers.base import EmitEvent, GpioInput
 from firmware_config import PirMotionDevice
 from protocol import Clock, EventKind
 
 log = logging.getLogger(__name__)
 
 
-class PirMotionDriver:
+class PirMotionDriver(GpioInput):
     """Report motion of one PIR sensor, at most once per re-trigger hold."""
 
     def __init__(
         self, device: PirMotionDevice, *, emit: EmitEvent, clock: Clock, pin_factory: Factory | None = None
     ) -> None:
+        super().__init__(device.id, emit=emit, clock=clock)
         self.device = device
-        self._emit = emit
-        self._clock = clock
         self._hold = timedelta(seconds=device.hold_s)
         self._last_event: datetime | None = None
-        self._lock = threading.Lock()
-        self._triggers = 0
         self._sensor = MotionSensor(device.pin, pin_factory=pin_factory)
         self._sensor.when_motion = self._on_motion
         # gpiozero takes its first sample (≤ 0.1 s) as the initial state, not as an edge:
         # wait for it, or motion right after start would be taken for that state and lost
         _ = self._sensor.value
-
-    @property
-    def triggers(self) -> int:
-        """How many times motion started, held back or not."""
-        return self._triggers
 
     @property
     def motion_detected(self) -> bool:
@@ -60,11 +51,6 @@ class PirMotionDriver:
             held = self._last_event is not None and now - self._last_event < self._hold
             if not held:
                 self._last_event = now
-        try:
-            if held:
-                log.debug("motion on %s within the hold: same event", self.device.id)
-            else:
-                self._emit(self.device.id, EventKind.MOTION_DETECTED)
-        finally:
-            with self._lock:
-                self._triggers += 1
+        if held:
+            log.debug("motion on %s within the hold: same event", self.device.id)
+        self._report(None if held else EventKind.MOTION_DETECTED)

@@ -8,19 +8,43 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import paho.mqtt.publish as publish
 import pytest
 from gpiozero.pins.mock import MockFactory
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge import GatewayAgent, ReconnectPolicy
 from firmware_config import GatewaySettings
-from protocol import Clock
+from protocol import Clock, GatewayConfig, TopicKind, encode, new_message_id, topic_for
 from tests.support import MosquittoBroker, wait_until
 from tests.support.gateway_process import SysfsStandIn
+
+GW = "gw-test-001"
+
+
+def config_message(gateway_id: str, *, heartbeat_s: int, reading_s: int) -> bytes:
+    """Return the wire bytes of a GatewayConfig as the cloud would send it."""
+    return encode(
+        GatewayConfig(
+            msg_id=new_message_id(),
+            gateway_id=gateway_id,
+            ts=datetime.now(UTC),
+            heartbeat_interval_s=heartbeat_s,
+            reading_interval_s=reading_s,
+        )
+    )
+
+
+def publish_config(broker: MosquittoBroker, payload: bytes, *, retain: bool = False) -> None:
+    """Publish bytes on the test gateway's config topic, as the cloud does."""
+    publish.single(
+        topic_for(GW, TopicKind.CONFIG), payload, qos=1, retain=retain, hostname=broker.host, port=broker.port
+    )
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-import paho.mqtt.publish as publish
 from gpiozero.pins.mock import MockFactory
 
 from edge import FIRMWARE_VERSION, Intervals
 from firmware_config import load_gateway_settings
-from protocol import GatewayConfig, TopicKind, encode, new_message_id, topic_for
-from tests.edge.conftest import MqttRecorder, running_agent
+from protocol import TopicKind, topic_for
+from tests.edge.conftest import GW, MqttRecorder, config_message, publish_config, running_agent
 from tests.support import MosquittoBroker, free_port, wait_until
 from tests.support.gateway_process import GatewayProcess, SysfsStandIn, write_gateway_config
-
-GW = "gw-test-001"
 
 
 def statuses(recorder: MqttRecorder) -> list[dict[str, object]]:
@@ -159,29 +156,10 @@ def test_outbox_survives_a_power_cut(tmp_path: Path, mosquitto: MosquittoBroker,
     assert message.body["kind"] == "button_pressed"
 
 
-def config_message(gateway_id: str, *, heartbeat_s: int, reading_s: int) -> bytes:
-    return encode(
-        GatewayConfig(
-            msg_id=new_message_id(),
-            gateway_id=gateway_id,
-            ts=datetime.now(UTC),
-            heartbeat_interval_s=heartbeat_s,
-            reading_interval_s=reading_s,
-        )
-    )
-
-
 def test_config_from_the_cloud_is_applied(tmp_path: Path, mosquitto: MosquittoBroker, pins: MockFactory) -> None:
     """A retained config on the config topic changes the heartbeat and reading periods."""
     settings = load_gateway_settings(write_gateway_config(tmp_path, broker=mosquitto, devices=[]))
-    publish.single(
-        topic_for(GW, TopicKind.CONFIG),
-        config_message(GW, heartbeat_s=30, reading_s=120),
-        qos=1,
-        retain=True,
-        hostname=mosquitto.host,
-        port=mosquitto.port,
-    )
+    publish_config(mosquitto, config_message(GW, heartbeat_s=30, reading_s=120), retain=True)
     with running_agent(settings, pins=pins) as agent:
         wait_until(lambda: agent.intervals == Intervals(heartbeat_s=30, reading_s=120), timeout=10)
 
@@ -191,9 +169,8 @@ def test_config_for_another_gateway_is_refused(tmp_path: Path, mosquitto: Mosqui
     settings = load_gateway_settings(write_gateway_config(tmp_path, broker=mosquitto, devices=[]))
     with running_agent(settings, pins=pins) as agent:
         wait_until(lambda: agent.uplink.connected, timeout=10, what="connected")
-        topic = topic_for(GW, TopicKind.CONFIG)
         for payload in (config_message("gw-other-002", heartbeat_s=30, reading_s=30), b"{not json"):
-            publish.single(topic, payload, qos=1, hostname=mosquitto.host, port=mosquitto.port)
+            publish_config(mosquitto, payload)
         wait_until(lambda: agent.uplink.rejected_configs == 2, timeout=10, what="two refusals")
         assert agent.intervals == Intervals(heartbeat_s=3600, reading_s=3600)
 

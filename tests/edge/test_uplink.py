@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import paho.mqtt.publish as publish
 from gpiozero.pins.mock import MockFactory
 
 from edge import ReconnectPolicy
 from firmware_config import load_gateway_settings
-from protocol import TopicKind, topic_for
-from tests.edge.conftest import MqttRecorder, running_agent
-from tests.edge.test_gateway_end_to_end import GW, config_message
+from tests.edge.conftest import GW, MqttRecorder, config_message, publish_config, running_agent
 from tests.support import MosquittoBroker
 from tests.support.gateway_process import write_gateway_config
 
@@ -29,14 +26,7 @@ def test_heartbeat_follows_the_configured_period(
     tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
 ) -> None:
     """After the cloud sets a 5 s heartbeat, online statuses keep coming with the outbox depth."""
-    publish.single(
-        topic_for(GW, TopicKind.CONFIG),
-        config_message(GW, heartbeat_s=5, reading_s=3600),
-        qos=1,
-        retain=True,
-        hostname=mosquitto.host,
-        port=mosquitto.port,
-    )
+    publish_config(mosquitto, config_message(GW, heartbeat_s=5, reading_s=3600), retain=True)
     settings = load_gateway_settings(write_gateway_config(tmp_path, broker=mosquitto, devices=[]))
     with running_agent(settings, pins=pins):
         statuses = recorder.wait_for("/status", lambda items: len(items) >= 2, timeout=12)
