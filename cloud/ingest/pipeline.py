@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.signals import EventObserved, GatewayHeard, Observation
+from cloud.db.bulk import insert_rows, update_from_rows
 from cloud.db.models import Device, Gateway, LocationRecord, SeenMessage, StoredEvent
 from cloud.db.session import Sessions
 from cloud.ingest.stats import IngestStats
@@ -49,8 +50,9 @@ UNKNOWN_GATEWAY_RELOAD_S = 5.0
 REJECT_LOG_INTERVAL_S = 10.0
 # SQLite allows 32766 host parameters per statement; stay well below for IN (...) lists
 ID_CHUNK = 900
-SQLITE_ROWS_PER_STATEMENT = 5000
 TOPIC_CACHE_SIZE = 100_000
+# a gateway's plain 'heard' goes to the rules at most this often (status changes always do)
+GATEWAY_HEARD_EVERY = timedelta(seconds=5)
 
 _DEVICE_KIND_BY_EVENT = {
     EventKind.BUTTON_PRESSED: "button",
@@ -76,8 +78,7 @@ class RawMessage(NamedTuple):
     generation: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(NamedTuple):
     """A message that passed validation, with the household its gateway belongs to."""
 
     kind: TopicKind
@@ -228,6 +229,7 @@ class IngestPipeline:
         # plain DB-API statements on SQLite; SQLAlchemy core (any database) otherwise
         self.fast_sqlite = self._dialect == "sqlite"
         self._topics: dict[str, ParsedTopic | TopicError] = {}
+        self._last_heard: dict[str, datetime] = {}
 
     def _reject(self, reason: str, topic: str, detail: str) -> None:
         self._stats.reject(reason)
@@ -321,17 +323,14 @@ class IngestPipeline:
         cursor = _dbapi(connection).cursor()
         received = _sqlite_time(now)
         ids = [item.message.msg_id for item in accepted]
-        fresh: set[str] = set()
-        for start in range(0, len(ids), SQLITE_ROWS_PER_STATEMENT):
-            chunk = ids[start : start + SQLITE_ROWS_PER_STATEMENT]
-            # one statement both de-duplicates and records: RETURNING names only the rows inserted
-            sql = (
-                "INSERT INTO seen_messages (msg_id, received_at) VALUES "
-                + ",".join(["(?, ?)"] * len(chunk))
-                + " ON CONFLICT DO NOTHING RETURNING msg_id"
-            )
-            params = [value for msg_id in chunk for value in (msg_id, received)]
-            fresh.update(row[0] for row in cursor.execute(sql, params).fetchall())
+        # one statement both de-duplicates and records: RETURNING names only the rows inserted
+        inserted = insert_rows(
+            cursor,
+            "INSERT INTO seen_messages (msg_id, received_at)",
+            [(msg_id, received) for msg_id in ids],
+            tail="ON CONFLICT DO NOTHING RETURNING msg_id",
+        )
+        fresh = {row[0] for row in inserted}
         duplicates = len(ids) - len(fresh)
         if not duplicates:
             return list(accepted)
@@ -341,89 +340,100 @@ class IngestPipeline:
 
     def _write_sqlite(self, connection: Connection, rows: _StoreRows) -> None:
         cursor = _dbapi(connection).cursor()
-        t = _sqlite_time
-        if rows.events:
-            cursor.executemany(
-                "INSERT INTO events (msg_id, gateway_id, household_id, device_id, kind, room, ts, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r["msg_id"],
-                        r["gateway_id"],
-                        r["household_id"],
-                        r["device_id"],
-                        r["kind"],
-                        r["room"],
-                        t(r["ts"]),
-                        t(r["received_at"]),
-                    )
-                    for r in rows.events
-                ],
-            )
-        if rows.locations:
-            cursor.executemany(
-                "INSERT INTO location_fixes (msg_id, gateway_id, device_id, lat, lon, accuracy_m, source, ts, "
-                "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r["msg_id"],
-                        r["gateway_id"],
-                        r["device_id"],
-                        r["lat"],
-                        r["lon"],
-                        r["accuracy_m"],
-                        r["source"],
-                        t(r["ts"]),
-                        t(r["received_at"]),
-                    )
-                    for r in rows.locations
-                ],
-            )
-        if rows.new_devices:
-            cursor.executemany(
-                "INSERT INTO devices (gateway_id, device_id, kind, room, label, battery_pct, last_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [
-                    (
-                        r["gateway_id"],
-                        r["device_id"],
-                        r["kind"],
-                        r["room"],
-                        r["label"],
-                        r["battery_pct"],
-                        t(r["last_seen_at"]),
-                    )
-                    for r in rows.new_devices.values()
-                ],
-            )
-        if rows.device_updates:
-            cursor.executemany(
-                "UPDATE devices SET last_seen_at = ?, room = coalesce(?, room), battery_pct = coalesce(?, battery_pct) "
-                "WHERE gateway_id = ? AND device_id = ?",
-                [
-                    (t(r["last_seen_at"]), r["room"], r["battery_pct"], r["b_gateway_id"], r["b_device_id"])
-                    for r in rows.device_updates.values()
-                ],
-            )
-        for row in rows.gateway_updates.values():
-            if len(row) == 2:
-                continue  # only last_seen_at: written below, all gateways in one statement
-            cursor.execute(
-                "UPDATE gateways SET state = coalesce(?, state), started_at = coalesce(?, started_at), "
-                "firmware = coalesce(?, firmware), outbox_depth = coalesce(?, outbox_depth) WHERE id = ?",
+        formatted: dict[datetime, str] = {}
+
+        def t(moment: datetime) -> str:
+            # most rows of a batch share a few times (the batch's arrival, a gateway's send time)
+            text = formatted.get(moment)
+            if text is None:
+                text = formatted[moment] = _sqlite_time(moment)
+            return text
+
+        insert_rows(
+            cursor,
+            "INSERT INTO events (msg_id, gateway_id, household_id, device_id, kind, room, ts, received_at)",
+            [
                 (
-                    row.get("state"),
-                    t(row["started_at"]) if "started_at" in row else None,
-                    row.get("firmware"),
-                    row.get("outbox_depth"),
-                    row["b_id"],
-                ),
-            )
-        if rows.gateway_updates:
-            cursor.executemany(
-                "UPDATE gateways SET last_seen_at = ? WHERE id = ?",
-                [(t(row["last_seen_at"]), row["b_id"]) for row in rows.gateway_updates.values()],
-            )
+                    r["msg_id"],
+                    r["gateway_id"],
+                    r["household_id"],
+                    r["device_id"],
+                    r["kind"],
+                    r["room"],
+                    t(r["ts"]),
+                    t(r["received_at"]),
+                )
+                for r in rows.events
+            ],
+        )
+        insert_rows(
+            cursor,
+            "INSERT INTO location_fixes (msg_id, gateway_id, device_id, lat, lon, accuracy_m, source, ts, received_at)",
+            [
+                (
+                    r["msg_id"],
+                    r["gateway_id"],
+                    r["device_id"],
+                    r["lat"],
+                    r["lon"],
+                    r["accuracy_m"],
+                    r["source"],
+                    t(r["ts"]),
+                    t(r["received_at"]),
+                )
+                for r in rows.locations
+            ],
+        )
+        insert_rows(
+            cursor,
+            "INSERT INTO devices (gateway_id, device_id, kind, room, label, battery_pct, last_seen_at)",
+            [
+                (
+                    r["gateway_id"],
+                    r["device_id"],
+                    r["kind"],
+                    r["room"],
+                    r["label"],
+                    r["battery_pct"],
+                    t(r["last_seen_at"]),
+                )
+                for r in rows.new_devices.values()
+            ],
+            tail="ON CONFLICT DO NOTHING",
+        )
+        update_from_rows(
+            cursor,
+            table="devices",
+            columns=("gateway_id", "device_id", "last_seen_at", "room", "battery_pct"),
+            keys=("gateway_id", "device_id"),
+            assignments="last_seen_at = v.last_seen_at, room = coalesce(v.room, devices.room), "
+            "battery_pct = coalesce(v.battery_pct, devices.battery_pct)",
+            rows=[
+                (r["b_gateway_id"], r["b_device_id"], t(r["last_seen_at"]), r["room"], r["battery_pct"])
+                for r in rows.device_updates.values()
+            ],
+        )
+        update_from_rows(
+            cursor,
+            table="gateways",
+            columns=("id", "last_seen_at", "state", "started_at", "firmware", "outbox_depth"),
+            keys=("id",),
+            assignments="last_seen_at = v.last_seen_at, state = coalesce(v.state, gateways.state), "
+            "started_at = coalesce(v.started_at, gateways.started_at), "
+            "firmware = coalesce(v.firmware, gateways.firmware), "
+            "outbox_depth = coalesce(v.outbox_depth, gateways.outbox_depth)",
+            rows=[
+                (
+                    r["b_id"],
+                    t(r["last_seen_at"]),
+                    r.get("state"),
+                    t(r["started_at"]) if "started_at" in r else None,
+                    r.get("firmware"),
+                    r.get("outbox_depth"),
+                )
+                for r in rows.gateway_updates.values()
+            ],
+        )
 
     # --- any database: SQLAlchemy core ------------------------------------------------------------
 
@@ -593,6 +603,7 @@ class IngestPipeline:
     def _observations(self, accepted: Sequence[Accepted], now: datetime) -> list[Observation]:
         heard: dict[str, GatewayHeard] = {}
         events: list[Observation] = []
+        last_heard = self._last_heard
         for item in accepted:
             household_id = item.household_id
             if household_id is None:
@@ -608,7 +619,10 @@ class IngestPipeline:
                     started_at=message.started_at,
                 )
             elif gateway_id not in heard:
-                heard[gateway_id] = GatewayHeard(household_id=household_id, gateway_id=gateway_id, at=now)
+                # the rules count silence in minutes: telling them more than every few seconds is wasted work
+                previous = last_heard.get(gateway_id)
+                if previous is None or now - previous >= GATEWAY_HEARD_EVERY:
+                    heard[gateway_id] = GatewayHeard(household_id=household_id, gateway_id=gateway_id, at=now)
             if isinstance(message, Event):
                 events.append(
                     EventObserved(
@@ -620,6 +634,8 @@ class IngestPipeline:
                         room=message.room,
                     )
                 )
+        for gateway_id in heard:
+            last_heard[gateway_id] = now
         # the gateway is alive before its events are judged
         return [*heard.values(), *events]
 

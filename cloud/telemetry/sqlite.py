@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cloud.db.bulk import insert_rows
 from cloud.telemetry.base import Sample
 
 _SCHEMA = """
@@ -22,13 +23,9 @@ CREATE TABLE IF NOT EXISTS samples (
     PRIMARY KEY (gateway_id, device_id, metric, ts_us)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_samples_household_ts ON samples (household_id, ts_us);
-CREATE INDEX IF NOT EXISTS ix_samples_metric_ts ON samples (metric, ts_us);
 """
 
-_INSERT = (
-    "INSERT OR REPLACE INTO samples (gateway_id, device_id, metric, ts_us, value, household_id) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
+_INSERT = "INSERT OR REPLACE INTO samples (gateway_id, device_id, metric, ts_us, value, household_id)"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -101,7 +98,7 @@ class SqliteTelemetryStore:
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany(_INSERT, rows)
+            insert_rows(connection.cursor(), _INSERT, rows)
         except BaseException:
             connection.execute("ROLLBACK")
             raise
