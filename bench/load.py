@@ -233,6 +233,7 @@ class _Watch:
         self.consumer = psutil.Process(consumer)
         self.broker = psutil.Process(broker)
         self.publishers = [psutil.Process(pid) for pid in publishers]
+        self.conductor = psutil.Process()
 
     def cpu(self) -> dict[str, float]:
         # "machine" is every process's CPU: other work on the machine shows as machine minus ours
@@ -241,6 +242,7 @@ class _Watch:
             "consumer": _cpu_seconds(self.consumer),
             "broker": _cpu_seconds(self.broker),
             "publishers": sum(_cpu_seconds(p) for p in self.publishers),
+            "conductor": _cpu_seconds(self.conductor),
             "machine": float(total.user + total.system + getattr(total, "nice", 0.0) + getattr(total, "softirq", 0.0)),
         }
 
@@ -266,7 +268,8 @@ def _cores_used(samples: list[Sample], start: float, end: float) -> dict[str, fl
     if span <= 0:
         return {}
     used = {role: round((last.cpu[role] - first.cpu[role]) / span, 2) for role in last.cpu}
-    used["others"] = round(max(0.0, used["machine"] - used["consumer"] - used["broker"] - used["publishers"]), 2)
+    ours = used["consumer"] + used["broker"] + used["publishers"] + used["conductor"]
+    used["others"] = round(max(0.0, used["machine"] - ours), 2)
     return used
 
 
