@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
-from edge import FIRMWARE_VERSION, Intervals
+from edge import FIRMWARE_VERSION, GatewayOutbox, Intervals
 from firmware_config import load_gateway_settings
-from protocol import TopicKind, topic_for
+from protocol import Event, EventKind, ManualClock, TopicKind, decode, topic_for
 from tests.edge.conftest import GW, MqttRecorder, config_message, publish_config, running_agent
 from tests.support import MosquittoBroker, free_port, wait_until
 from tests.support.gateway_process import GatewayProcess, SysfsStandIn, write_gateway_config
@@ -185,3 +185,22 @@ def test_help_button_answers_locally_without_network(tmp_path: Path, pins: MockF
         wait_until(lambda: pins.pin(12).state, timeout=2, what="LED lit")
         wait_until(lambda: agent.stored == 1 and agent.pending_events == 0, timeout=5, what="event stored")
         assert not agent.uplink.connected
+
+
+def test_event_time_comes_from_the_injected_clock(tmp_path: Path, pins: MockFactory) -> None:
+    """An event is stamped with the agent's clock, in UTC, with its device's room."""
+    moment = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)
+    unreachable = MosquittoBroker(tmp_path / "never-started", port=free_port())
+    settings = load_gateway_settings(write_gateway_config(tmp_path, broker=unreachable))
+    with running_agent(settings, pins=pins, clock=ManualClock(moment)) as agent:
+        pins.pin(24).drive_low()
+        wait_until(lambda: agent.stored == 1 and agent.pending_events == 0, timeout=5, what="event stored")
+    (entry,) = GatewayOutbox(settings.outbox.path).peek(10)
+    event = decode(entry.kind, entry.payload)
+    assert isinstance(event, Event)
+    assert (event.ts, event.device_id, event.kind, event.room) == (
+        moment,
+        "door-front",
+        EventKind.DOOR_CLOSED,
+        "entrance",
+    )

@@ -10,7 +10,7 @@ from edge import ReconnectPolicy
 from firmware_config import load_gateway_settings
 from tests.edge.conftest import GW, MqttRecorder, config_message, publish_config, running_agent
 from tests.support import MosquittoBroker
-from tests.support.gateway_process import write_gateway_config
+from tests.support.gateway_process import SysfsStandIn, write_gateway_config
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
@@ -33,3 +33,14 @@ def test_heartbeat_follows_the_configured_period(
     assert [item.body["state"] for item in statuses[:2]] == ["online", "online"]
     assert statuses[1].body["outbox_depth"] == 0
     assert float(statuses[1].body["uptime_s"]) >= 4.0
+
+
+def test_readings_follow_the_configured_period(
+    tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory, sysfs: SysfsStandIn
+) -> None:
+    """After the cloud sets a 5 s reading period, batches from the sensors arrive without being asked."""
+    publish_config(mosquitto, config_message(GW, heartbeat_s=3600, reading_s=5), retain=True)
+    settings = load_gateway_settings(write_gateway_config(tmp_path, broker=mosquitto, sysfs=sysfs))
+    with running_agent(settings, pins=pins):
+        (batch,) = recorder.wait_for("/readings", timeout=12)
+    assert {item["device_id"] for item in batch.body["readings"]} == {"temp-living", "climate-living"}
