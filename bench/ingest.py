@@ -273,6 +273,9 @@ class Benchmark:
         ratio = (
             round(ingest.msgs_per_s / baseline.msgs_per_s, 3) if ingest and baseline and baseline.msgs_per_s else None
         )
+        ratio_by_cpu = None
+        if ingest and baseline and ingest.cpu_us_per_msg and baseline.cpu_us_per_msg:
+            ratio_by_cpu = round(baseline.cpu_us_per_msg / ingest.cpu_us_per_msg, 3)
         rss = [phase.peak_rss_mb for name, phase in self.phases.items() if name != "baseline"]
         p99 = self.latency.get("alert_p99_ms")
         report: dict[str, Any] = {
@@ -282,6 +285,10 @@ class Benchmark:
             "peak_rss_mb": max(rss) if rss else None,
             "alert_p50_ms": self.latency.get("alert_p50_ms"),
             "alert_p99_ms": p99,
+            # CPU per message holds when other work takes cores away; 1e6 / it is the rate on one free core
+            "ingest_cpu_us_per_msg": ingest.cpu_us_per_msg if ingest else None,
+            "baseline_cpu_us_per_msg": baseline.cpu_us_per_msg if baseline else None,
+            "ratio_by_cpu": ratio_by_cpu,
             "targets": {
                 "msgs_per_s": {
                     "target": TARGET_MSGS_PER_S,

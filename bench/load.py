@@ -87,6 +87,8 @@ class PhaseResult:
     cores_used: dict[str, float] = field(default_factory=dict)
     drain_cores_used: dict[str, float] = field(default_factory=dict)
     consumer_counters: dict[str, int] = field(default_factory=dict)
+    cpu_us_per_msg: float | None = None
+    drain_cpu_us_per_msg: float | None = None
     samples: list[Sample] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -273,6 +275,13 @@ def _cores_used(samples: list[Sample], start: float, end: float) -> dict[str, fl
     return used
 
 
+def _cpu_cost(window: Window | None, cores: dict[str, float]) -> float | None:
+    """Return the consumer's CPU microseconds per message: unlike the rate, it holds on a busy machine."""
+    if window is None or window.msgs_per_s <= 0 or "consumer" not in cores:
+        return None
+    return round(cores["consumer"] / window.msgs_per_s * 1e6, 1)
+
+
 PhaseHook = Callable[[BenchBroker, float], None]
 
 
@@ -347,6 +356,8 @@ def run_phase(
         steady = steady_rate(samples, start=start, end=end) or Window(0.0, start, start)
         drain = steady_rate(samples, start=finished + 0.5, end=samples[-1].t, fallback=False)
         publish_s = max(finished - go, 1e-9)
+        cores = _cores_used(samples, steady.start, steady.end)
+        drain_cores = _cores_used(samples, drain.start, drain.end) if drain else {}
         result = PhaseResult(
             consumer=consumer.name,
             msgs_per_s=round(steady.msgs_per_s, 1),
@@ -357,9 +368,11 @@ def run_phase(
             publish_msgs_per_s=round(samples[-1].sent / publish_s, 1),
             drain_msgs_per_s=round(drain.msgs_per_s, 1) if drain else None,
             peak_rss_mb=round(max(s.rss_bytes for s in samples) / 2**20, 1),
-            cores_used=_cores_used(samples, steady.start, steady.end),
-            drain_cores_used=_cores_used(samples, drain.start, drain.end) if drain else {},
+            cores_used=cores,
+            drain_cores_used=drain_cores,
             consumer_counters=consumer.details(),
+            cpu_us_per_msg=_cpu_cost(steady, cores),
+            drain_cpu_us_per_msg=_cpu_cost(drain, drain_cores),
             samples=samples,
         )
         log.info(
