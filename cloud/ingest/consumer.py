@@ -176,7 +176,7 @@ class MqttIngest:
             topic = message.topic
         except UnicodeDecodeError:
             topic = "<topic not UTF-8>"  # counted as bad_topic by the pipeline
-        self._queue.put(RawMessage(topic, message.payload, message.mid, message.qos, self._generation))
+        self._queue.put(RawMessage(topic, bytes(message.payload), message.mid, message.qos, self._generation))
 
     def _ack(self, batch: list[RawMessage]) -> None:
         generation = self._generation
@@ -191,7 +191,7 @@ class MqttIngest:
         self._worker = threading.Thread(target=self._run, name="mimamori-ingest", daemon=True)
         self._worker.start()
         if settings.mqtt_protocol == "5":
-            properties = Properties(PacketTypes.CONNECT)
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = SESSION_EXPIRY_S
             # mosquitto otherwise holds back QoS 1 messages beyond 20 unacknowledged ones
             properties.ReceiveMaximum = RECEIVE_MAXIMUM

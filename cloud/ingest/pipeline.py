@@ -585,7 +585,7 @@ class IngestPipeline:
         for row in rows.gateway_updates.values():
             by_shape.setdefault(tuple(sorted(row)), []).append(row)
         for shape, shape_rows in by_shape.items():
-            values = {name: bindparam(name) for name in shape if name != "b_id"}
+            values: dict[str, Any] = {name: bindparam(name) for name in shape if name != "b_id"}
             connection.execute(update(_gateways).where(_gateways.c.id == bindparam("b_id")).values(values), shape_rows)
 
     def _after_commit(self, accepted: Sequence[Accepted], rows: _StoreRows) -> None:
