@@ -7,7 +7,8 @@ Phases, each on a fresh Mosquitto (127.0.0.1 only) and each with its consumer in
               de-duplicated, stored, rule-evaluated and acknowledged, per second;
 3. profile    the same load again, shorter, with py-spy sampling the ingest process;
 4. latency    background readings paced at 5,000 msg/s while emergency buttons are pressed,
-              timed from publish to the notification reaching the receiver (apprise json://).
+              timed from publish to the notification reaching the receiver (apprise json://);
+5. idle_latency  the same presses over 100 msg/s of background: the alert path without queueing.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"
 TARGET_MSGS_PER_S = 20_000
 TARGET_RATIO = 0.5
 TARGET_ALERT_P99_MS = 250.0
+IDLE_BACKGROUND_MSGS_PER_S = 100.0
+PHASES = ("baseline", "ingest", "profile", "latency", "idle_latency")
 INGEST_SETTINGS_REPORTED = (
     "mqtt_protocol",
     "ingest_batch_size",
@@ -92,17 +95,17 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--latency-interval", type=float, default=0.05, help="seconds between presses")
     parser.add_argument(
         "--phases",
-        default="baseline,ingest,profile,latency",
-        help="comma-separated subset of baseline,ingest,profile,latency",
+        default=",".join(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES)}",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"result file (default {RESULTS})")
     parser.add_argument("--workdir", type=Path, default=None, help="keep brokers' and stores' files here")
     args = parser.parse_args(argv)
     phases = tuple(name.strip() for name in args.phases.split(",") if name.strip())
-    unknown = set(phases) - {"baseline", "ingest", "profile", "latency"}
+    unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
-    if args.gateways < args.latency_events and "latency" in phases:
+    if args.gateways < args.latency_events and {"latency", "idle_latency"} & set(phases):
         parser.error("--gateways must be at least --latency-events (each press is for its own household)")
     return Options(
         messages=args.messages,
@@ -164,6 +167,7 @@ class Benchmark:
         self.phases: dict[str, PhaseResult] = {}
         self.profile: ProfileSummary | None = None
         self.latency: dict[str, Any] = {}
+        self.idle_latency: dict[str, Any] = {}
         self.failures: dict[str, str] = {}
 
     def _template(self) -> BenchHouseholds:
@@ -235,23 +239,32 @@ class Benchmark:
             self.profile = summarize(output)
 
     def run_latency(self) -> None:
+        self.latency = self._latency("latency", self.options.latency_rate)
+
+    def run_idle_latency(self) -> None:
+        # the same presses over a trickle of background: the alert path's own cost, without queueing
+        self.idle_latency = self._latency("idle_latency", IDLE_BACKGROUND_MSGS_PER_S)
+
+    def _latency(self, name: str, background_msgs_per_s: float) -> dict[str, Any]:
         options = self.options
         config = LatencyConfig(
             events=options.latency_events,
-            background_msgs_per_s=options.latency_rate,
+            background_msgs_per_s=background_msgs_per_s,
             interval_s=options.latency_interval_s,
             warmup_s=options.warmup_s,
         )
-        consumer = CloudIngest(self._fresh_data_dir("latency"), name="ingest-latency")
+        consumer = CloudIngest(self._fresh_data_dir(name), name=f"ingest-{name.replace('_', '-')}")
+        self.receiver.clear()
         presses = ButtonPresses(self._template(), self.receiver, config, run_tag=self.run_tag)
         load = self.load(
             messages=int(config.background_msgs_per_s * config.background_s),
             rate=config.background_msgs_per_s,
             duration=config.background_s,
         )
-        self.phases["latency"] = run_phase(consumer, load, self.workdir, during=presses, grace_s=config.wait_s)
-        self.latency = presses.summary()
-        log.info("alert latency: %s", self.latency)
+        self.phases[name] = run_phase(consumer, load, self.workdir, during=presses, grace_s=config.wait_s)
+        summary = presses.summary()
+        log.info("alert latency (%s, background %.0f msg/s): %s", name, background_msgs_per_s, summary)
+        return summary
 
     def run(self) -> dict[str, Any]:
         try:
@@ -301,6 +314,7 @@ class Benchmark:
                 },
             },
             "latency": self.latency,
+            "idle_latency": self.idle_latency,
             "phases": {name: phase.summary() for name, phase in self.phases.items()},
             "failed_phases": self.failures,
             "profile": self.profile.as_dict() if self.profile else None,

@@ -48,6 +48,11 @@ class TimedReceiver:
         """Return the apprise URL that posts JSON to this receiver at `path`."""
         return f"json://127.0.0.1:{self.port}{path}"
 
+    def clear(self) -> None:
+        """Forget every arrival (between phases that notify the same paths)."""
+        with self._lock:
+            self.arrivals.clear()
+
     def first_arrival(self, path: str) -> float | None:
         """Return when the first notification reached `path` (time.monotonic), or None."""
         with self._lock:
