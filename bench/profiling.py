@@ -82,6 +82,8 @@ def _short(file: str) -> str:
 def _area(file: str) -> str:
     """Name the package a frame belongs to: ours by folder, others by top-level package, else stdlib."""
     path = _short(file)
+    if path.startswith("<"):
+        return "generated code (namedtuple, dataclass, eval)"
     if "/" not in path:
         return "stdlib " + path.removesuffix(".py")
     top = path.split("/", 1)[0]
