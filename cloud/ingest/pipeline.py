@@ -51,8 +51,9 @@ REJECT_LOG_INTERVAL_S = 10.0
 # SQLite allows 32766 host parameters per statement; stay well below for IN (...) lists
 ID_CHUNK = 900
 TOPIC_CACHE_SIZE = 100_000
-# a gateway's plain 'heard' goes to the rules at most this often (status changes always do)
-GATEWAY_HEARD_EVERY = timedelta(seconds=5)
+# a gateway's plain 'heard' goes to the rules, and its last_seen_at to the database, at most this
+# often (status messages always do): the rules count silence in minutes
+GATEWAY_SEEN_RESOLUTION = timedelta(seconds=5)
 
 _DEVICE_KIND_BY_EVENT = {
     EventKind.BUTTON_PRESSED: "button",
@@ -230,6 +231,7 @@ class IngestPipeline:
         self.fast_sqlite = self._dialect == "sqlite"
         self._topics: dict[str, ParsedTopic | TopicError] = {}
         self._last_heard: dict[str, datetime] = {}
+        self._gateway_written: dict[str, datetime] = {}
 
     def _reject(self, reason: str, topic: str, detail: str) -> None:
         self._stats.reject(reason)
@@ -451,11 +453,18 @@ class IngestPipeline:
 
     def _rows(self, accepted: Sequence[Accepted], now: datetime) -> _StoreRows:
         rows = _StoreRows()
+        record_seen = not self.fast_sqlite  # the SQLite path recorded the ids while de-duplicating
         for item in accepted:
             message = item.message
             gateway_id = message.gateway_id
-            rows.seen.append({"msg_id": message.msg_id, "received_at": now})
-            gateway_row = rows.gateway_updates.setdefault(gateway_id, {"b_id": gateway_id, "last_seen_at": now})
+            if record_seen:
+                rows.seen.append({"msg_id": message.msg_id, "received_at": now})
+            gateway_row = rows.gateway_updates.get(gateway_id)
+            if gateway_row is None:
+                written = self._gateway_written.get(gateway_id)
+                # last_seen_at is kept to GATEWAY_SEEN_RESOLUTION: one write per gateway every few seconds
+                if isinstance(message, GatewayStatus) or written is None or now - written >= GATEWAY_SEEN_RESOLUTION:
+                    gateway_row = rows.gateway_updates[gateway_id] = {"b_id": gateway_id, "last_seen_at": now}
             if isinstance(message, Event):
                 rows.events.append(
                     {
@@ -501,6 +510,7 @@ class IngestPipeline:
                 )
                 self._device_seen(rows, item, message.device_id, message.ts, battery=message.battery_pct)
             elif isinstance(message, GatewayStatus):
+                assert gateway_row is not None
                 gateway_row["state"] = message.state.value
                 if message.started_at is not None:
                     gateway_row["started_at"] = message.started_at
@@ -524,6 +534,15 @@ class IngestPipeline:
         gateway_id = item.message.gateway_id
         key = (gateway_id, device_id)
         known = self.registry.device(gateway_id, device_id)
+        if (
+            known is not None
+            and known.last_seen is not None
+            and ts <= known.last_seen
+            and room is None
+            and battery is None
+            and key not in rows.device_updates
+        ):
+            return  # the common case: a known device with nothing new to write
         if known is None and key not in rows.new_devices:
             rows.new_devices[key] = {
                 "gateway_id": gateway_id,
@@ -590,6 +609,8 @@ class IngestPipeline:
 
     def _after_commit(self, accepted: Sequence[Accepted], rows: _StoreRows) -> None:
         self._recent.add_all(item.message.msg_id for item in accepted)
+        for gateway_id, row in rows.gateway_updates.items():
+            self._gateway_written[gateway_id] = row["last_seen_at"]
         for (gateway_id, device_id), row in rows.new_devices.items():
             self.registry.remember_device(
                 gateway_id, device_id, _DeviceSeen(kind=row["kind"], last_seen=row["last_seen_at"])
@@ -619,9 +640,8 @@ class IngestPipeline:
                     started_at=message.started_at,
                 )
             elif gateway_id not in heard:
-                # the rules count silence in minutes: telling them more than every few seconds is wasted work
                 previous = last_heard.get(gateway_id)
-                if previous is None or now - previous >= GATEWAY_HEARD_EVERY:
+                if previous is None or now - previous >= GATEWAY_SEEN_RESOLUTION:
                     heard[gateway_id] = GatewayHeard(household_id=household_id, gateway_id=gateway_id, at=now)
             if isinstance(message, Event):
                 events.append(
