@@ -245,24 +245,22 @@ class MqttIngest:
             first = self._queue.get(timeout=max(timeout, 0.0))
         except queue.Empty:
             return []
-        batch: list[RawMessage] = [] if first is None else [first]
+        if first is None:
+            return []  # woken for a command or to stop
+        batch = [first]
         limit = self._settings.ingest_batch_size
-        deadline = time.monotonic() + self._settings.ingest_batch_wait_s
+        wait = self._settings.ingest_batch_wait_s
+        if wait > 0 and self._queue.qsize() < limit - 1:
+            # let a batch gather: waking for every message costs more than the message itself
+            time.sleep(wait)
         get = self._queue.get_nowait
         while len(batch) < limit:
             try:
                 item = get()
             except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not batch:
-                    break
-                try:
-                    item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    break
-            if item is None:
                 break
-            batch.append(item)
+            if item is not None:
+                batch.append(item)
         return batch
 
     def _run(self) -> None:

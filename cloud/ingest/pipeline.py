@@ -98,7 +98,6 @@ class _StoreRows:
     seen: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     locations: list[dict[str, Any]] = field(default_factory=list)
-    samples: list[Sample] = field(default_factory=list)
     new_devices: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     device_updates: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     gateway_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -301,6 +300,9 @@ class IngestPipeline:
             return []
         now = self._clock.now()
         engine = self._sessions.kw["bind"]
+        # telemetry first, outside the entity transaction so other writers are held up less; writes are
+        # idempotent, so a duplicate or a crash before the commit below only rewrites the same samples
+        self._telemetry.write(_samples(accepted))
         with engine.begin() as connection:
             if self.fast_sqlite:
                 fresh = self._claim_ids_sqlite(connection, accepted, now)
@@ -309,8 +311,6 @@ class IngestPipeline:
             if not fresh:
                 return []
             rows = self._rows(fresh, now)
-            # telemetry first: if we die before the commit below, the redelivery rewrites the same samples
-            self._telemetry.write(rows.samples)
             if self.fast_sqlite:
                 self._write_sqlite(connection, rows)
             else:
@@ -481,16 +481,6 @@ class IngestPipeline:
                 self._device_seen(rows, item, message.device_id, message.ts, room=message.room)
             elif isinstance(message, ReadingBatch):
                 for reading in message.readings:
-                    rows.samples.append(
-                        Sample(
-                            household_id=item.household_id,
-                            gateway_id=gateway_id,
-                            device_id=reading.device_id,
-                            metric=reading.metric.value,
-                            ts=reading.ts,
-                            value=reading.value,
-                        )
-                    )
                     battery = reading.value if reading.metric is Metric.BATTERY_PCT else None
                     kind = "unknown" if reading.metric is Metric.BATTERY_PCT else "climate"
                     self._device_seen(rows, item, reading.device_id, reading.ts, battery=battery, kind=kind)
@@ -665,6 +655,22 @@ class IngestPipeline:
         with self._sessions.kw["bind"].begin() as connection:
             result = connection.execute(delete(_seen).where(_seen.c.received_at < cutoff))
         return int(result.rowcount or 0)
+
+
+def _samples(accepted: Sequence[Accepted]) -> list[Sample]:
+    return [
+        Sample(
+            household_id=item.household_id,
+            gateway_id=item.message.gateway_id,
+            device_id=reading.device_id,
+            metric=reading.metric.value,
+            ts=reading.ts,
+            value=reading.value,
+        )
+        for item in accepted
+        if isinstance(item.message, ReadingBatch)
+        for reading in item.message.readings
+    ]
 
 
 def _dbapi(connection: Connection) -> sqlite3.Connection:
