@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     mqtt_keepalive_s: int = Field(default=30, ge=5, le=3600)
 
     ingest_batch_size: int = Field(default=1000, ge=1, le=50_000)
-    ingest_batch_wait_s: float = Field(default=0.005, ge=0, le=5)
+    ingest_batch_wait_s: float = Field(default=0.02, ge=0, le=5, description="Longest a batch waits to fill.")
     max_payload_bytes: int = Field(default=MAX_PAYLOAD_BYTES, ge=256, le=16 * 1024 * 1024)
     rule_tick_s: float = Field(default=0.5, gt=0, le=60, description="Wall seconds between rule timer checks.")
     gateway_offline_after_s: float = Field(
