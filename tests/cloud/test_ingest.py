@@ -236,3 +236,27 @@ def test_readme_mosquitto_pub_example_is_accepted(cloud: CloudService, mosquitto
 
     wait_stored(cloud, "readme-example-0001")
     assert cloud.stats.rejected_total == 0
+
+
+def test_mqtt_3_1_1_broker_is_supported(start_service: Callable[..., CloudService], gateway: GatewayPublisher) -> None:
+    """With mqtt_protocol 3.1.1 (brokers without MQTT 5) messages are stored all the same."""
+    service = start_service(mqtt_protocol="3.1.1")
+    message = event()
+
+    gateway.publish(events_topic(), encode(message))
+
+    wait_stored(service, message.msg_id)
+
+
+def test_message_published_while_the_service_is_down_is_stored_after_restart(
+    start_service: Callable[..., CloudService], gateway: GatewayPublisher
+) -> None:
+    """The persistent session keeps messages sent while the service was stopped; they are stored on start."""
+    first = start_service()
+    first.stop()
+    message = event()
+
+    gateway.publish(events_topic(), encode(message))
+    second = start_service()
+
+    wait_stored(second, message.msg_id)
