@@ -109,8 +109,6 @@ def _device_kind(accepted: Accepted) -> str:
         return _DEVICE_KIND_BY_EVENT.get(message.kind, "unknown")
     if isinstance(message, LocationFix):
         return "tracker"
-    if isinstance(message, ReadingBatch):
-        return "unknown"
     return "unknown"
 
 
@@ -406,12 +404,12 @@ class IngestPipeline:
         update_from_rows(
             cursor,
             table="devices",
-            columns=("gateway_id", "device_id", "last_seen_at", "room", "battery_pct"),
+            columns=("gateway_id", "device_id", "last_seen_at", "room", "battery_pct", "kind"),
             keys=("gateway_id", "device_id"),
             assignments="last_seen_at = v.last_seen_at, room = coalesce(v.room, devices.room), "
-            "battery_pct = coalesce(v.battery_pct, devices.battery_pct)",
+            "battery_pct = coalesce(v.battery_pct, devices.battery_pct), kind = coalesce(v.kind, devices.kind)",
             rows=[
-                (r["b_gateway_id"], r["b_device_id"], t(r["last_seen_at"]), r["room"], r["battery_pct"])
+                (r["b_gateway_id"], r["b_device_id"], t(r["last_seen_at"]), r["room"], r["battery_pct"], r["kind"])
                 for r in rows.device_updates.values()
             ],
         )
@@ -523,6 +521,7 @@ class IngestPipeline:
     ) -> None:
         gateway_id = item.message.gateway_id
         key = (gateway_id, device_id)
+        kind = kind or _device_kind(item)
         known = self.registry.device(gateway_id, device_id)
         if (
             known is not None
@@ -530,6 +529,7 @@ class IngestPipeline:
             and ts <= known.last_seen
             and room is None
             and battery is None
+            and (known.kind != "unknown" or kind == "unknown")
             and key not in rows.device_updates
         ):
             return  # the common case: a known device with nothing new to write
@@ -537,7 +537,7 @@ class IngestPipeline:
             rows.new_devices[key] = {
                 "gateway_id": gateway_id,
                 "device_id": device_id,
-                "kind": kind or _device_kind(item),
+                "kind": kind,
                 "room": room,
                 "label": "",
                 "battery_pct": battery,
@@ -546,7 +546,7 @@ class IngestPipeline:
             return
         if key in rows.new_devices:
             row = rows.new_devices[key]
-            if row["kind"] == "unknown" and kind not in (None, "unknown"):
+            if row["kind"] == "unknown":
                 row["kind"] = kind
             row["last_seen_at"] = max(row["last_seen_at"], ts)
             row["room"] = room or row["room"]
@@ -555,19 +555,21 @@ class IngestPipeline:
         assert known is not None
         update_row = rows.device_updates.get(key)
         if update_row is None:
-            if known.last_seen is not None and ts <= known.last_seen and room is None and battery is None:
-                return  # nothing new to write about this device
             update_row = {
                 "b_gateway_id": gateway_id,
                 "b_device_id": device_id,
                 "last_seen_at": known.last_seen or ts,
                 "room": None,
                 "battery_pct": None,
+                "kind": None,
             }
             rows.device_updates[key] = update_row
         update_row["last_seen_at"] = max(update_row["last_seen_at"], ts)
         update_row["room"] = room or update_row["room"]
         update_row["battery_pct"] = battery if battery is not None else update_row["battery_pct"]
+        if known.kind == "unknown" and kind != "unknown":
+            # first heard through its battery reading: the kind shows once it reports what it senses
+            update_row["kind"] = kind
 
     def _write(self, connection: Connection, rows: _StoreRows) -> None:
         connection.execute(insert(_seen), rows.seen)
@@ -586,6 +588,7 @@ class IngestPipeline:
                     last_seen_at=bindparam("last_seen_at"),
                     room=_coalesce("room", _devices),
                     battery_pct=_coalesce("battery_pct", _devices),
+                    kind=_coalesce("kind", _devices),
                 ),
                 list(rows.device_updates.values()),
             )
@@ -609,6 +612,7 @@ class IngestPipeline:
             known = self.registry.device(gateway_id, device_id)
             if known is not None:
                 known.last_seen = row["last_seen_at"]
+                known.kind = row["kind"] or known.kind
         self._stats.accepted += len(accepted)
 
     def _observations(self, accepted: Sequence[Accepted], now: datetime) -> list[Observation]:

@@ -56,6 +56,7 @@ def mixed_batch() -> list[RawMessage]:
                 readings=[
                     Reading(device_id="c-1", metric=Metric.TEMPERATURE_C, value=20.5, ts=START),
                     Reading(device_id="c-1", metric=Metric.BATTERY_PCT, value=80.0, ts=later),
+                    Reading(device_id="door-2", metric=Metric.BATTERY_PCT, value=90.0, ts=START),
                 ],
             ),
         ),
@@ -82,7 +83,7 @@ def mixed_batch() -> list[RawMessage]:
 
 @pytest.mark.parametrize("fast_sqlite", [True, False], ids=["sqlite-statements", "sqlalchemy-core"])
 def test_both_writers_store_the_same(tmp_path: Path, telemetry: TelemetryStore, fast_sqlite: bool) -> None:
-    """Events, devices, location, gateway state and telemetry come out the same from either writer."""
+    """Events, devices (kind learnt late too), location, gateway state and telemetry are the same from either writer."""
     url = f"sqlite:///{tmp_path / 'mimamori.db'}"
     migrate(url)
     sessions = make_sessions(url)
@@ -97,7 +98,14 @@ def test_both_writers_store_the_same(tmp_path: Path, telemetry: TelemetryStore, 
 
     pipeline.store(pipeline.validate(mixed_batch()))
     clock.advance(timedelta(minutes=5))
-    pipeline.store(pipeline.validate([raw(TopicKind.EVENTS, event(device_id="door-1", ts=START + timedelta(hours=1)))]))
+    pipeline.store(
+        pipeline.validate(
+            [
+                raw(TopicKind.EVENTS, event(device_id="door-1", ts=START + timedelta(hours=1))),
+                raw(TopicKind.EVENTS, event(device_id="door-2", kind=EventKind.DOOR_OPENED, room=None)),
+            ]
+        )
+    )
 
     with sessions() as session:
         events = [(e.device_id, e.kind, e.room) for e in session.scalars(select(StoredEvent).order_by(StoredEvent.id))]
@@ -110,11 +118,13 @@ def test_both_writers_store_the_same(tmp_path: Path, telemetry: TelemetryStore, 
         ("door-1", "door_opened", "entrance"),
         ("door-1", "door_closed", "living"),
         ("door-1", "motion_detected", "living"),
+        ("door-2", "door_opened", None),
     ]
     assert devices == {
         "door-1": ("door", "living", None, START + timedelta(hours=1)),
         "c-1": ("climate", None, 80.0, START + timedelta(minutes=1)),
         "tag-1": ("tracker", None, None, START),
+        "door-2": ("door", None, 90.0, START),
     }
     assert gateway is not None
     assert (gateway.state, gateway.firmware, gateway.last_seen_at) == ("online", "2.0.0", START + timedelta(minutes=5))
