@@ -1,5 +1,9 @@
 """MQTT ingest: subscribe to every gateway, store in batches, acknowledge only after the commit.
 
+MQTT 5 by default, with a large Receive Maximum (mosquitto otherwise stops at 20 unacknowledged
+QoS 1 messages) and a persistent session (clean_start False, a week's expiry), so messages sent
+while the cloud is down wait at the broker.
+
 The paho network thread only queues messages. One worker thread owns everything else: it
 collects a batch, validates and stores it, acknowledges it (at-least-once: a crash before the
 commit means the broker delivers again and the duplicate is dropped), feeds the rules, runs
@@ -46,12 +50,14 @@ RECV_CHUNK = 256 * 1024
 _PUBACK = struct.Struct("!BBH")
 
 
-class _BufferedClient(mqtt.Client):
-    """A paho client that reads the socket in large chunks.
+class _IngestClient(mqtt.Client):
+    """A paho client tuned for one QoS 1 subscription at thousands of messages a second.
 
     paho reads each packet with several 1-byte recv calls and returns to select() after every
-    packet; at thousands of messages a second that is most of the CPU. This reads up to
-    RECV_CHUNK bytes at once and parses every complete packet in the buffer before waiting again.
+    packet; this reads up to RECV_CHUNK bytes at once and parses every complete packet in the
+    buffer before waiting again. Incoming PUBLISH packets go straight to a callback, and
+    acknowledgements go out many to a write. These override paho internals (pinned < 3); the
+    tests run them against a real Mosquitto over MQTT 5 and 3.1.1.
     """
 
     def __init__(
@@ -156,14 +162,14 @@ class MqttIngest:
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._generation = 0
-        self._client: _BufferedClient = self._make_client()
+        self._client: _IngestClient = self._make_client()
 
     # --- the broker side -------------------------------------------------------------------
 
-    def _make_client(self) -> _BufferedClient:
+    def _make_client(self) -> _IngestClient:
         settings = self._settings
         mqtt5 = settings.mqtt_protocol == "5"
-        client = _BufferedClient(
+        client = _IngestClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=settings.mqtt_client_id,
             protocol=MQTTProtocolVersion.MQTTv5 if mqtt5 else MQTTProtocolVersion.MQTTv311,
