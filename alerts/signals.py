@@ -25,6 +25,16 @@ class RuleName(StrEnum):
     EMERGENCY_BUTTON = "emergency_button"
     INACTIVITY = "inactivity"
     GATEWAY_OFFLINE = "gateway_offline"
+    UNUSUAL_DAY = "unusual_day"
+    HEAT_RISK = "heat_risk"
+    COLD_RISK = "cold_risk"
+    NIGHT_WANDERING = "night_wandering"
+    SENSOR_SILENT = "sensor_silent"
+    LOW_BATTERY = "low_battery"
+
+
+# Rules about the equipment rather than the person: ward or installer contacts hear of them.
+DEVICE_RULES = frozenset({RuleName.GATEWAY_OFFLINE, RuleName.SENSOR_SILENT, RuleName.LOW_BATTERY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,28 @@ class WatchSettings:
     night_end: time = time(7, 0)
     timezone: str = "Asia/Tokyo"
     gateway_offline_after_s: float = 180.0
+    # learned inactivity: the usual quiet spell of each hour, with a floor and a ceiling
+    inactivity_learned: bool = True
+    inactivity_floor_hours: float = 1.5
+    inactivity_ceiling_hours: float = 12.0
+    inactivity_away_hours: float = 12.0
+    inactivity_history_days: int = 28
+    inactivity_min_days: int = 7
+    # unusual day: a low-severity "please check" alert
+    unusual_day_enabled: bool = True
+    # heat and cold indoors
+    heat_alert_level: float = 28.0  # 厳重警戒 starts at WBGT 28
+    heat_danger_level: float = 31.0  # 危険 starts at WBGT 31
+    heat_sustain_min: float = 30.0
+    cold_below_c: float = 16.0
+    cold_sustain_min: float = 60.0
+    cold_months: tuple[int, ...] = (11, 12, 1, 2, 3)
+    # night wandering: the front door opens at night and nobody moves inside afterwards
+    wandering_after_min: float = 10.0
+    # device problems
+    sensor_silent_after_hours: float = 26.0
+    low_battery_pct: float = 20.0
+    device_alerts_to_family: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +104,20 @@ class GatewayHeard:
     started_at: datetime | None = None
 
 
-Observation = EventObserved | GatewayHeard
+@dataclass(frozen=True, slots=True)
+class ReadingObserved:
+    """A stored reading (temperature, humidity, battery) of a household's device."""
+
+    household_id: str
+    gateway_id: str
+    device_id: str
+    metric: str
+    value: float
+    ts: datetime
+    room: str | None = None
+
+
+Observation = EventObserved | GatewayHeard | ReadingObserved
 
 FactValue = str | int | float | bool | None
 

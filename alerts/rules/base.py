@@ -7,11 +7,13 @@ bound to one household with `observe`, `tick` and `due_at`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, ClassVar, Literal, Protocol
+from zoneinfo import ZoneInfo
 
-from alerts.signals import AlertSignal, HouseholdProfile, Observation, RuleName
+from alerts.signals import AlertSignal, FactValue, HouseholdProfile, Observation, RuleName, Severity
 
 
 class HouseholdRule(Protocol):
@@ -128,3 +130,26 @@ def presences_from_json(data: Any) -> dict[str, GatewayPresence]:
     if not isinstance(data, dict):
         return {}
     return {str(gateway_id): GatewayPresence.from_json(value) for gateway_id, value in data.items()}
+
+
+def signal(
+    rule: RuleName,
+    household_id: str,
+    *,
+    action: Literal["raise", "clear"],
+    severity: Severity,
+    at: datetime,
+    facts: Mapping[str, FactValue] | None = None,
+) -> AlertSignal:
+    """Build a rule's verdict (a shorthand the newer rule modules share)."""
+    return AlertSignal(
+        action=action, household_id=household_id, rule=rule, severity=severity, at=at, facts=dict(facts or {})
+    )
+
+
+def in_window(moment: datetime, start: time, end: time, zone: ZoneInfo) -> bool:
+    """Tell whether the local time of `moment` is inside [start, end), a window that may span midnight."""
+    local = moment.astimezone(zone).time()
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end

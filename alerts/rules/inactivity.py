@@ -1,6 +1,18 @@
-"""Inactivity: no movement at home for too long.
+"""Inactivity: no movement at home for too long, judged against the household's own routine.
 
-The clock starts at the later of the last movement (motion or door) and the gateway's
+The rule learns, from the last 28 days, how long a quiet spell at each hour of the day
+usually lasts (weekdays and weekends apart): for every hour it keeps the longest time since
+the last movement that was reached within that hour, one value per day. The limit for an hour
+is the longest such value times a margin, held between a floor and a ceiling. A nap at 14:00
+is then no alarm, while no movement at 10:00 in an early riser's home is. The model lives in
+the rule's state, so the checkpoint carries it over a restart; `learn_history` rebuilds it from
+stored events. With fewer than `inactivity_min_days` days learned (cold start) the fixed rule
+below applies.
+
+A household whose last movement was the front door and no motion inside followed is taken
+to be out: the limit is then `inactivity_away_hours`, so an outing is not an alarm.
+
+The fixed rule: the clock starts at the later of the last movement (motion or door) and the gateway's
 `started_at`, because records are only continuous since the agent started: a power cut is not
 inactivity. It counts `inactivity_day_hours` of waking time (the night window does not count),
 or `inactivity_night_cap_hours` in total, whichever comes first.
@@ -39,6 +51,14 @@ from alerts.signals import (
 from protocol import EventKind, GatewayState
 
 MOVEMENT_KINDS = frozenset({EventKind.MOTION_DETECTED, EventKind.DOOR_OPENED, EventKind.DOOR_CLOSED})
+DOOR_KINDS = frozenset({EventKind.DOOR_OPENED, EventKind.DOOR_CLOSED})
+WEEKEND = frozenset({5, 6})
+# The learned limit of an hour: the longest quiet spell seen then, times this, plus the slack.
+LEARNED_FACTOR = 1.25
+LEARNED_SLACK_MIN = 30.0
+# A day type (weekday/weekend) needs this many days of its own before it is used alone.
+MIN_DAYS_PER_TYPE = 4
+UNKNOWN = -1
 
 # A gateway back from an outage first sends its status, then drains its outbox; give the
 # replayed events time to arrive before judging the household by them.
@@ -56,21 +76,105 @@ class InactivityConfig:
     zone: ZoneInfo
     offline_after: timedelta
     replay_grace: timedelta = REPLAY_GRACE
+    learned: bool = True
+    floor: timedelta = timedelta(hours=1.5)
+    ceiling: timedelta = timedelta(hours=12)
+    away: timedelta = timedelta(hours=12)
+    history_days: int = 28
+    min_days: int = 7
 
     @classmethod
     def from_settings(cls, settings: WatchSettings) -> InactivityConfig:
-        try:
-            zone = ZoneInfo(settings.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("Asia/Tokyo")
         return cls(
             day_hours=settings.inactivity_day_hours,
             night_cap_hours=settings.inactivity_night_cap_hours,
             night_start=settings.night_start,
             night_end=settings.night_end,
-            zone=zone,
+            zone=zone_of(settings),
             offline_after=timedelta(seconds=settings.gateway_offline_after_s),
+            learned=settings.inactivity_learned,
+            floor=timedelta(hours=settings.inactivity_floor_hours),
+            ceiling=timedelta(hours=max(settings.inactivity_ceiling_hours, settings.inactivity_floor_hours)),
+            away=timedelta(hours=settings.inactivity_away_hours),
+            history_days=settings.inactivity_history_days,
+            min_days=settings.inactivity_min_days,
         )
+
+
+def zone_of(settings: WatchSettings) -> ZoneInfo:
+    """Return the household's time zone, Asia/Tokyo when the setting is not a known zone."""
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Tokyo")
+
+
+@dataclass(slots=True)
+class RoutineModel:
+    """Per local day, the longest minutes since the last movement reached within each hour."""
+
+    days: dict[str, list[int]] = field(default_factory=dict)
+    _limits: dict[tuple[bool, int], float] | None = field(default=None, repr=False)
+    _limits_day: str | None = field(default=None, repr=False)
+
+    def record_quiet(self, start: datetime, end: datetime, zone: ZoneInfo) -> None:
+        """Note a quiet spell from one movement (`start`) to the next (`end`)."""
+        cursor = start
+        while cursor < end:
+            local = cursor.astimezone(zone)
+            hour_end = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC) + timedelta(hours=1)
+            reached = int((min(end, hour_end) - start).total_seconds() // 60)
+            hours = self.days.setdefault(local.date().isoformat(), [UNKNOWN] * 24)
+            if reached > hours[local.hour]:
+                hours[local.hour] = reached
+            cursor = hour_end
+
+    def forget_before(self, today: str, keep_days: int) -> None:
+        """Keep only the last `keep_days` days before `today` (and today)."""
+        if len(self.days) <= keep_days + 1:
+            return
+        for day in sorted(self.days)[: len(self.days) - keep_days - 1]:
+            if day < today:
+                del self.days[day]
+
+    def learned_days(self, today: str) -> int:
+        """Return how many complete days before `today` the model holds."""
+        return sum(1 for day in self.days if day < today)
+
+    def limit_minutes(self, moment_local: datetime, today: str) -> float | None:
+        """Return the usual longest quiet spell at this hour and day type, or None if not known."""
+        if self._limits is None or self._limits_day != today:
+            self._limits = self._compute(today)
+            self._limits_day = today
+        return self._limits.get((moment_local.weekday() in WEEKEND, moment_local.hour))
+
+    def _compute(self, today: str) -> dict[tuple[bool, int], float]:
+        by_type: dict[bool, list[list[int]]] = {False: [], True: []}
+        for day, hours in self.days.items():
+            if day < today:
+                by_type[datetime.fromisoformat(day).weekday() in WEEKEND].append(hours)
+        limits: dict[tuple[bool, int], float] = {}
+        for weekend, own in by_type.items():
+            pool = own if len(own) >= MIN_DAYS_PER_TYPE else [*by_type[False], *by_type[True]]
+            for hour in range(24):
+                values = [hours[hour] for hours in pool if hours[hour] != UNKNOWN]
+                if values:
+                    limits[(weekend, hour)] = float(max(values))
+        return limits
+
+    def to_json(self) -> dict[str, list[int]]:
+        return {day: list(hours) for day, hours in self.days.items()}
+
+    @classmethod
+    def from_json(cls, data: Any) -> RoutineModel:
+        if not isinstance(data, dict):
+            return cls()
+        days = {
+            str(day): [int(v) for v in hours]
+            for day, hours in data.items()
+            if isinstance(hours, list) and len(hours) == 24 and all(isinstance(v, int) for v in hours)
+        }
+        return cls(days=days)
 
 
 @dataclass(slots=True)
@@ -82,6 +186,8 @@ class InactivityState:
     watch_since: datetime | None = None
     gateways: dict[str, GatewayPresence] = field(default_factory=dict)
     raised: bool = False
+    away: bool = False
+    routine: RoutineModel = field(default_factory=RoutineModel)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +196,8 @@ class InactivityState:
             "watch_since": iso(self.watch_since),
             "gateways": presences_to_json(self.gateways),
             "raised": self.raised,
+            "away": self.away,
+            "routine": self.routine.to_json(),
         }
 
     @classmethod
@@ -103,16 +211,51 @@ class InactivityState:
             watch_since=parse_iso(data.get("watch_since")),
             gateways=presences_from_json(data.get("gateways")),
             raised=bool(data.get("raised", False)),
+            away=bool(data.get("away", False)),
+            routine=RoutineModel.from_json(data.get("routine")),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """When a household that has not moved since `basis` becomes an alert, and which limit applied."""
+    """When a household that has not moved since `basis` becomes an alert, and which limit applied.
+
+    `kind` is "fixed" (cold start), "learned" or "away"; `active_by` is set when the learned
+    routine says the person is usually up and about by then (the limit ran out at an hour's start).
+    """
 
     basis: datetime
     at: datetime
     threshold_hours: float
+    kind: str = "fixed"
+    active_by: datetime | None = None
+
+
+def learned_deadline(basis: datetime, routine: RoutineModel, config: InactivityConfig) -> Deadline:
+    """Compute the first moment the quiet spell since `basis` is longer than usual for that hour."""
+    cap_at = basis + config.ceiling
+    today = basis.astimezone(config.zone).date().isoformat()
+    slack = timedelta(minutes=LEARNED_SLACK_MIN)
+    cursor = basis
+    while cursor < cap_at:
+        local = cursor.astimezone(config.zone)
+        hour_end = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC) + timedelta(hours=1)
+        usual = routine.limit_minutes(local, today)
+        limit = config.ceiling if usual is None else timedelta(minutes=usual) * LEARNED_FACTOR + slack
+        limit = min(max(limit, config.floor), config.ceiling)
+        at = basis + limit
+        if at < hour_end:
+            # past the limit already when the hour began: the person is usually active by now
+            active_by = cursor if at <= cursor and cursor > basis else None
+            return Deadline(
+                basis=basis,
+                at=max(at, cursor),
+                threshold_hours=limit.total_seconds() / 3600,
+                kind="learned",
+                active_by=active_by,
+            )
+        cursor = hour_end
+    return Deadline(basis=basis, at=cap_at, threshold_hours=config.ceiling.total_seconds() / 3600, kind="learned")
 
 
 def _in_night(moment: datetime, config: InactivityConfig) -> bool:
@@ -202,8 +345,11 @@ class InactivityRule:
             return []
         if state.last_motion_at is not None and observation.ts <= state.last_motion_at:
             return []
+        self._learn(state.last_motion_at, observation.ts)
         state.last_motion_at = observation.ts
-        state.last_room = observation.room or state.last_room
+        state.away = observation.kind in DOOR_KINDS
+        if not state.away:
+            state.last_room = observation.room or state.last_room
         if not state.raised:
             return []
         state.raised = False
@@ -226,6 +372,16 @@ class InactivityRule:
         if deadline is None:
             return []
         self.state.raised = True
+        facts: dict[str, Any] = {
+            "last_motion_at": iso(self.state.last_motion_at),
+            "last_room": self.state.last_room,
+            "since": iso(deadline.basis),
+            "threshold_hours": round(deadline.threshold_hours, 2),
+            "deadline": iso(deadline.at),
+            "limit": deadline.kind,
+        }
+        if deadline.active_by is not None:
+            facts["usually_active_by"] = iso(deadline.active_by)
         return [
             AlertSignal(
                 action="raise",
@@ -233,15 +389,33 @@ class InactivityRule:
                 rule=self.name,
                 severity=Severity.HIGH,
                 at=now,
-                facts={
-                    "last_motion_at": iso(self.state.last_motion_at),
-                    "last_room": self.state.last_room,
-                    "since": iso(deadline.basis),
-                    "threshold_hours": deadline.threshold_hours,
-                    "deadline": iso(deadline.at),
-                },
+                facts=facts,
             )
         ]
+
+    def learn_history(self, movements: list[tuple[datetime, EventKind]]) -> None:
+        """Rebuild the routine model from stored movements (oldest first), e.g. on a fresh start."""
+        previous: tuple[datetime, EventKind] | None = None
+        for ts, kind in movements:
+            if kind not in MOVEMENT_KINDS:
+                continue
+            if previous is not None and previous[1] not in DOOR_KINDS and ts > previous[0]:
+                self.state.routine.record_quiet(previous[0], ts, self.config.zone)
+            previous = (ts, kind)
+        self._deadline = None
+
+    def _learn(self, last: datetime | None, now_ts: datetime) -> None:
+        """Add the quiet spell that just ended to the routine, unless it is not a normal one."""
+        state = self.state
+        if last is None or state.away or state.raised or not self.config.learned:
+            return  # an outing or an incident is not part of the routine
+        back_at = latest(*(presence.back_at for presence in state.gateways.values()))
+        if back_at is not None and back_at > last:
+            return  # the gateway was away during the spell: the data has a hole
+        routine = state.routine
+        routine.record_quiet(last, now_ts, self.config.zone)
+        today = now_ts.astimezone(self.config.zone).date().isoformat()
+        routine.forget_before(today, self.config.history_days)
 
     def due_at(self) -> datetime | None:
         """Return when the alert would raise, or None if raised, unknown or a gateway is down first."""
@@ -268,8 +442,19 @@ class InactivityRule:
         if basis is None:
             return None
         if self._deadline is None or self._deadline.basis != basis:
-            self._deadline = deadline_after(basis, self.config)
+            self._deadline = self._deadline_from(basis)
         return self._deadline
+
+    def _deadline_from(self, basis: datetime) -> Deadline:
+        config = self.config
+        if self.state.away and basis == self.state.last_motion_at:
+            return Deadline(
+                basis=basis, at=basis + config.away, threshold_hours=config.away.total_seconds() / 3600, kind="away"
+            )
+        today = basis.astimezone(config.zone).date().isoformat()
+        if config.learned and self.state.routine.learned_days(today) >= config.min_days:
+            return learned_deadline(basis, self.state.routine, config)
+        return deadline_after(basis, config)
 
     def state_json(self) -> dict[str, Any]:
         return self.state.to_json()

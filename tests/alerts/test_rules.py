@@ -68,7 +68,7 @@ def test_night_hours_do_not_count_toward_inactivity() -> None:
     """Last movement at 01:00 (night) raises only after 4 waking hours from 07:00, at 11:00."""
     home = started_home(0)
     home.run_until(jst(26, 1))
-    home.event(EventKind.DOOR_CLOSED)
+    home.event(EventKind.MOTION_DETECTED)
     home.run_until(jst(26, 10, 59))
     assert home.raised(RuleName.INACTIVITY) == []
     home.run_until(jst(26, 11, 1))
