@@ -32,11 +32,13 @@ household_app = typer.Typer(help="Households watched over.", no_args_is_help=Tru
 gateway_app = typer.Typer(help="Gateways allowed to send data.", no_args_is_help=True)
 contact_app = typer.Typer(help="People notified about a household.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alerts.", no_args_is_help=True)
+user_app = typer.Typer(help="People who log in to the console and the family view.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(household_app, name="household")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(contact_app, name="contact")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(user_app, name="user")
 
 console = Console()
 errors = Console(stderr=True)
@@ -192,6 +194,46 @@ def contact_add(
         )
     )
     console.print(f"contact {contact_id} added to {household}")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="admin, caseworker, family or installer.")],
+    name: Annotated[str | None, typer.Option(help="Name shown to others (e.g. when acknowledging).")] = None,
+    ward: Annotated[list[str] | None, typer.Option(help="Ward code a caseworker covers (13106); repeat.")] = None,
+    household: Annotated[list[str] | None, typer.Option(help="Household a family member watches; repeat.")] = None,
+    language: Annotated[str, typer.Option(help="Language of the pages (ja, en).")] = "ja",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="MIMAMORI_NEW_PASSWORD")
+    ] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Add a user who logs in to the web pages (the password is asked for, or MIMAMORI_NEW_PASSWORD)."""
+    import secrets
+
+    from cloud.auth import AccountError, Accounts
+    from protocol import SystemClock
+
+    settings = _settings(data_dir)
+    accounts = Accounts(
+        sessions=_sessions(settings),
+        clock=SystemClock(),
+        secret=settings.session_secret_value or secrets.token_urlsafe(32),
+    )
+    try:
+        user_id = accounts.add_user(
+            username=username,
+            password=password,
+            role=role,
+            display_name=name,
+            wards=ward or [],
+            households=household or [],
+            language=language,
+        )
+    except (AccountError, ValueError) as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    console.print(f"user {username} added ({role}, id {user_id})")
 
 
 @alerts_app.command("list")

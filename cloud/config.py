@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from protocol import MAX_PAYLOAD_BYTES
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+PLACEHOLDER_SECRETS = frozenset({"changeme", "secret", "change-me", "password"})
+# the demo's fixed key: fine for made-up people, refused everywhere else
+DEMO_SESSION_SECRET = "mimamori-demo-session-secret-not-for-production"
 
 
 def _is_loopback(host: str) -> bool:
@@ -55,6 +58,33 @@ class Settings(BaseSettings):
     api_port: int | None = Field(default=8000, ge=0, le=65535, description="None disables the API; 0 picks a port.")
     api_token: SecretStr | None = None
     public_url: str | None = None
+    session_secret: SecretStr | None = Field(
+        default=None, description="Key of session and API token hashes; random per start when unset (demo only)."
+    )
+    map_tile_url: str = Field(
+        default="https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png",
+        description="Background tiles of the web maps; empty shows the vector layers alone.",
+    )
+    map_tile_attribution: str = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
+
+    # disaster alerts (alerts/disaster, cloud/disaster.py)
+    disaster_approval_required: bool = Field(default=False, description="A second person approves before release.")
+    disaster_link_secret: SecretStr | None = Field(
+        default=None, description="Key of the signed safety links; generated once into the data dir when unset."
+    )
+    disaster_sender: str = Field(default="bousai@city.taito.lg.jp", description="The CAP sender of our alerts.")
+    disaster_cap_feeds: list[str] = Field(default_factory=list, description="Atom feeds of CAP messages to poll.")
+    disaster_cap_poll_s: float = Field(default=60.0, gt=0, le=86_400)
+    disaster_cap_release: bool = Field(
+        default=False, description="Release imported CAP alerts at once instead of keeping them as drafts."
+    )
+    webpush_subject: str = Field(default="mailto:bousai@city.taito.lg.jp", description="VAPID contact (sub claim).")
+
+    # watch alerts (cloud/alerting.py, cloud/ack_links.py)
+    ack_link_secret: SecretStr | None = Field(
+        default=None, description="Key of the one-tap acknowledgement links; generated once into the data dir when unset."
+    )
+    ack_link_ttl_h: float = Field(default=72.0, gt=0, le=24 * 30, description="Hours an acknowledgement link works.")
 
     demo: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -76,7 +106,7 @@ class Settings(BaseSettings):
     def _empty_port_disables(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("api_token", "mqtt_password", mode="before")
+    @field_validator("api_token", "mqtt_password", "session_secret", "disaster_link_secret", mode="before")
     @classmethod
     def _empty_secret_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -88,13 +118,39 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
+        if self.ack_link_secret is not None and not self.demo:
+            ack_secret = self.ack_link_secret.get_secret_value()
+            if ack_secret.strip().lower() in {"changeme", "secret", "change-me", "password"} or ack_secret.startswith(
+                "mimamori-demo"
+            ):
+                raise ValueError("ack_link_secret must not be a placeholder or the demo secret outside demo mode")
         if self.api_token is not None and self.api_token.get_secret_value().strip().lower() in {"changeme", "secret"}:
             raise ValueError("api_token must not be a placeholder such as 'changeme'")
         if self.api_port is not None and not _is_loopback(self.api_host) and self.api_token is None and not self.demo:
             raise ValueError(f"api_host {self.api_host} is reachable from outside: set MIMAMORI_API_TOKEN")
+        if not self.demo and self.session_secret is not None:
+            secret = self.session_secret.get_secret_value()
+            if secret.strip().lower() in PLACEHOLDER_SECRETS or secret == DEMO_SESSION_SECRET or len(secret) < 32:
+                raise ValueError("session_secret must be a random string of 32+ characters, not a default")
+        if (
+            self.api_port is not None
+            and not _is_loopback(self.api_host)
+            and self.session_secret is None
+            and not self.demo
+        ):
+            raise ValueError(f"api_host {self.api_host} is reachable from outside: set MIMAMORI_SESSION_SECRET")
+        if not self.demo and self.disaster_link_secret is not None:
+            link_secret = self.disaster_link_secret.get_secret_value()
+            if link_secret.strip().lower() in PLACEHOLDER_SECRETS or link_secret == DEMO_SESSION_SECRET:
+                raise ValueError("disaster_link_secret must not be a default; leave it unset to generate one")
         if self.mqtt_tls_ca is not None and not self.mqtt_tls_ca.is_file():
             raise ValueError(f"mqtt_tls_ca {self.mqtt_tls_ca} is not a file")
         return self
+
+    @property
+    def session_secret_value(self) -> str | None:
+        """Return the session key in clear, or None when each start picks a random one."""
+        return None if self.session_secret is None else self.session_secret.get_secret_value()
 
     @property
     def api_token_value(self) -> str | None:

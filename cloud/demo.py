@@ -36,7 +36,7 @@ from rich.logging import RichHandler
 from sqlalchemy import select
 
 from cloud.api.app import API_PREFIX
-from cloud.config import Settings
+from cloud.config import DEMO_SESSION_SECRET, Settings
 from cloud.db.models import Alert, Gateway
 from cloud.db.session import Sessions, make_sessions, migrate
 from cloud.demo_view import AlertRow, DemoSnapshot, HomeRow, NotificationRow, make_view, tokyo_clock
@@ -286,6 +286,29 @@ def seed_homes(sessions: Sessions, homes: Sequence[DemoHome], *, inbox: Notifica
         )
 
 
+DEMO_PASSWORD = "mimamori-demo"
+DEMO_USERS = (("caseworker", "caseworker", "台東区 佐藤"), ("family", "family", "田中 一郎 (家族)"))
+
+
+def seed_users(sessions: Sessions, homes: Sequence[DemoHome], *, clock: Clock) -> None:
+    """Create the demo's logins: a caseworker of Taito City and the family of the first home."""
+    from cloud.auth import AccountError, Accounts
+    from cloud.config import DEMO_SESSION_SECRET
+
+    accounts = Accounts(sessions=sessions, clock=clock, secret=DEMO_SESSION_SECRET)
+    for username, role, name in DEMO_USERS:
+        # a demo folder used again keeps its users
+        with contextlib.suppress(AccountError):
+            accounts.add_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                display_name=name,
+                wards=["13106"] if role == "caseworker" else [],
+                households=[homes[0].household_id] if role == "family" else [],
+            )
+
+
 def prepare_database(
     settings: Settings, homes: Sequence[DemoHome], *, inbox: NotificationInbox, start: datetime
 ) -> None:
@@ -295,6 +318,7 @@ def prepare_database(
     sessions = make_sessions(settings.database_url)
     try:
         seed_homes(sessions, homes, inbox=inbox, clock=ManualClock(start))
+        seed_users(sessions, homes, clock=ManualClock(start))
     finally:
         sessions.kw["bind"].dispose()
 
@@ -397,6 +421,7 @@ class DemoWorld:
             mqtt_port=mqtt_port,
             mqtt_protocol=protocol_version,
             mqtt_client_id="mimamori-demo-cloud",
+            session_secret=DEMO_SESSION_SECRET,
             rule_tick_s=DEMO_RULE_TICK_S,
             gateway_offline_after_s=max(180.0, 180.0 + DEMO_TOLERATED_LAG_S * self.speed),
         )
@@ -501,6 +526,9 @@ def _introduce(console: Console, world: DemoWorld) -> None:
     console.print(
         f"mimamori demo: {len(world.homes)} homes in Taito City, simulated time x{world.speed:g} from 06:00 JST"
     )
+    console.print(f"console: {service.api_url}/web/console/  (family view: {service.api_url}/web/family/)")
+    for username, role, _ in DEMO_USERS:
+        console.print(f"  log in as {username} / {DEMO_PASSWORD} ({role})")
     console.print(f"API: {service.api_url}{API_PREFIX}/alerts (docs at {service.api_url}/docs)")
     console.print(f"MQTT broker: {service.settings.mqtt_host}:{service.settings.mqtt_port} ({broker})")
     console.print(f"data: {world.folder}")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from cloud.alerting import AlertLifecycle
+    from cloud.disaster import DisasterDesk
     from cloud.notifier import NotificationOutbox
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,29 @@ def load_profiles(sessions: Sessions, *, gateway_offline_after_s: float = 180.0)
         ]
 
 
+def _disaster_desk(service: CloudService) -> DisasterDesk:
+    """Assemble the disaster desk: Web Push with the data dir's VAPID keys, apprise, the link secret."""
+    from alerts.channels import AppriseChannel
+    from alerts.channels.webpush import VapidKeys, WebPushChannel
+    from cloud.disaster import DisasterDesk, link_secret
+
+    settings = service.settings
+    secret = settings.disaster_link_secret
+    return DisasterDesk(
+        sessions=service.sessions,
+        clock=service.clock,
+        link_secret=link_secret(None if secret is None else secret.get_secret_value(), settings.data_dir),
+        links_base_url=lambda: settings.public_url or service.api_url or "http://127.0.0.1:8000",
+        sender=settings.disaster_sender,
+        apprise=AppriseChannel(),
+        webpush=WebPushChannel(VapidKeys.load_or_create(settings.data_dir), subject=settings.webpush_subject),
+        approval_required=settings.disaster_approval_required,
+        release_imports=settings.disaster_cap_release,
+        cap_feeds=settings.disaster_cap_feeds,
+        cap_poll_s=settings.disaster_cap_poll_s,
+    )
+
+
 class CloudService:
     """The whole cloud server in one object: start() brings it up, stop() takes it down."""
 
@@ -83,6 +107,7 @@ class CloudService:
         self._telemetry: TelemetryStore | None = None
         self._lifecycle: AlertLifecycle | None = None
         self._outbox: NotificationOutbox | None = None
+        self._disaster: DisasterDesk | None = None
         self._ingest: MqttIngest | None = None
         self._registry: GatewayRegistry | None = None
         self._rules: RuleStream | None = None
@@ -98,6 +123,7 @@ class CloudService:
         from alerts.channels import AppriseChannel
         from alerts.engine import RuleEngine
         from cloud.alerting import AlertLifecycle
+        from cloud.disaster import DisasterAwareLifecycle
         from cloud.notifier import NotificationOutbox
 
         if self._started:
@@ -117,6 +143,7 @@ class CloudService:
                 on_notification=self._outbox.wake,
                 public_url=settings.public_url,
             )
+            self._disaster = _disaster_desk(self)
             self._registry = GatewayRegistry(sessions)
             self._registry.reload()
             pipeline = IngestPipeline(
@@ -129,7 +156,8 @@ class CloudService:
             )
             self._rules = RuleStream(
                 rules=engine,
-                lifecycle=self._lifecycle,
+                # an emergency button during a disaster alert also counts as "need help"
+                lifecycle=DisasterAwareLifecycle(self._lifecycle, self._disaster),
                 sessions=sessions,
                 clock=self.clock,
                 stats=self._stats,
@@ -137,6 +165,7 @@ class CloudService:
             )
             self._ingest = MqttIngest(settings=settings, pipeline=pipeline, rules=self._rules, stats=self._stats)
             self._outbox.start()
+            self._disaster.start()
             self._ingest.start()
             self._started = True
             if settings.api_port is not None:
@@ -166,6 +195,9 @@ class CloudService:
         if self._outbox is not None:
             self._outbox.stop()
             self._outbox = None
+        if self._disaster is not None:
+            self._disaster.stop()
+            self._disaster = None
         if self._telemetry is not None:
             self._telemetry.close()
             self._telemetry = None
@@ -194,6 +226,8 @@ class CloudService:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # open live-update streams (SSE) would otherwise hold the shutdown forever
+            timeout_graceful_shutdown=1,
         )
         server = self._api_server = uvicorn.Server(config)
         self._api_thread = threading.Thread(target=server.run, name="mimamori-api", daemon=True)
@@ -239,6 +273,12 @@ class CloudService:
         if self._lifecycle is None:
             raise ServiceNotStarted("start the service first")
         return self._lifecycle
+
+    @property
+    def disaster(self) -> DisasterDesk:
+        if self._disaster is None:
+            raise ServiceNotStarted("start the service first")
+        return self._disaster
 
     @property
     def outbox(self) -> NotificationOutbox:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
-from cloud.api.deps import ServiceDep, require_token
-from cloud.api.routes import alerts, devices, gateways, households, ingest, notifications
+from cloud.api.deps import ServiceDep, guard
+from cloud.api.routes import alerts, auth, console, devices, gateways, households, ingest, notifications, stream
 from cloud.api.schemas import HealthOut
+from cloud.auth import Accounts
 from cloud.ingest import IngestSnapshot
 
 if TYPE_CHECKING:
     from cloud.service import CloudService
 
 API_PREFIX = "/api/v1"
+WEB_DIR = Path(__file__).resolve().parents[2] / "maps" / "web"
+
+log = logging.getLogger(__name__)
 
 
 def prometheus_text(snapshot: IngestSnapshot) -> str:
@@ -60,6 +68,14 @@ def create_app(service: CloudService) -> FastAPI:
         version="0.1.0",
     )
     app.state.service = service
+    secret = service.settings.session_secret_value
+    if secret is None:
+        # sessions then end with the process; allowed only on loopback (see Settings)
+        secret = secrets.token_urlsafe(32)
+        log.warning("MIMAMORI_SESSION_SECRET is unset: logins end when the server restarts")
+    app.state.accounts = Accounts(sessions=service.sessions, clock=service.clock, secret=secret)
+    # bearer token prefix -> resolver, for principals that are not users (resident devices)
+    app.state.token_resolvers = {}
 
     @app.get("/health", response_model=HealthOut, tags=["operations"], responses={503: {"model": HealthOut}})
     def health(service: ServiceDep) -> JSONResponse:
@@ -79,8 +95,23 @@ def create_app(service: CloudService) -> FastAPI:
         """Ingest counters in the Prometheus text format."""
         return PlainTextResponse(prometheus_text(service.stats), media_type="text/plain; version=0.0.4")
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])
-    for module in (households, gateways, devices, alerts, notifications, ingest):
+    public = APIRouter(prefix=API_PREFIX)
+    public.include_router(auth.router)
+    app.include_router(public)
+    # every route here passes the guard: logged in, and scoped to what the caller may see
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard)])
+    for module in (households, gateways, devices, alerts, notifications, ingest, console, stream):
         api.include_router(module.router)
     app.include_router(api)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/web/login.html")
+
+    @app.get("/web/app/shelters.geojson", include_in_schema=False)
+    def shelters() -> dict[str, Any]:
+        # public: residents need the shelters without an account, and they are open data
+        return console.shelter_layer()
+
+    app.mount("/web", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

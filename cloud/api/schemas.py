@@ -150,7 +150,33 @@ class AlertOut(_Out):
 class AlertAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(min_length=1, max_length=200, description="Who acts: a name shown to the other contacts.")
+    by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who acts, for integrations; a logged-in user always acts under their own name.",
+    )
+
+
+class AlertAssign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(min_length=1, max_length=200, description="Who takes the alert on.")
+
+
+class AlertNoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class AlertNoteOut(_Out):
+    id: int
+    alert_id: int
+    kind: str = Field(description="note | assign")
+    text: str
+    author: str
+    at: datetime
 
 
 class DeliveryAttemptOut(_Out):

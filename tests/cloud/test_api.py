@@ -36,13 +36,15 @@ def raise_emergency(service: CloudService) -> int:
 
 @pytest.fixture
 def service(start_service: Callable[..., CloudService], receiver: NotificationReceiver) -> CloudService:
-    return start_service(api_port=0, contacts=[receiver.url("/family/ichiro")])
+    return start_service(api_port=0, api_token=TOKEN, contacts=[receiver.url("/family/ichiro")])
 
 
 @pytest.fixture
 def api(service: CloudService) -> Iterator[httpx.Client]:
+    """A client of an integration: it carries MIMAMORI_API_TOKEN."""
     assert service.api_url is not None
-    with httpx.Client(base_url=service.api_url, timeout=10) as client:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=service.api_url, timeout=10, headers=headers) as client:
         yield client
 
 
@@ -210,10 +212,10 @@ def test_unknown_alert_is_not_found(api: httpx.Client) -> None:
     assert api.post("/api/v1/alerts/999/acknowledge", json={"by": "x"}).status_code == 404
 
 
-def test_acknowledge_without_name_is_unprocessable(api: httpx.Client, service: CloudService) -> None:
-    """Acknowledging needs a name: an empty body answers 422."""
+def test_acknowledge_with_an_empty_name_is_unprocessable(api: httpx.Client, service: CloudService) -> None:
+    """An integration naming nobody ("by": "") answers 422."""
     alert_id = raise_emergency(service)
-    assert api.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={}).status_code == 422
+    assert api.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={"by": ""}).status_code == 422
 
 
 def test_notifications_show_delivery_attempts(

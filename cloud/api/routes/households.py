@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from typing import Annotated
 
-from cloud.api.deps import ServiceDep, SessionDep
+from fastapi import APIRouter, Depends, HTTPException, status
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from cloud.api.deps import STAFF, WATCHERS, ScopeDep, ServiceDep, SessionDep, allow
 from cloud.api.schemas import (
     ContactCreate,
     ContactOut,
@@ -17,6 +19,7 @@ from cloud.api.schemas import (
     WatchSettingsOut,
     WatchSettingsPatch,
 )
+from cloud.auth import Principal, audit
 from cloud.db.models import Alert, Contact, Device, Gateway, Household
 from cloud.provisioning import (
     AlreadyExists,
@@ -29,6 +32,7 @@ from cloud.provisioning import (
 )
 
 router = APIRouter(prefix="/households", tags=["households"])
+_WATCHERS = Depends(allow(*WATCHERS))
 
 
 def _household_out(household: Household, open_alerts: int) -> HouseholdOut:
@@ -67,14 +71,14 @@ def _contact_out(contact: Contact) -> ContactOut:
     )
 
 
-def _open_alert_counts(session: SessionDep, household_ids: list[str] | None = None) -> dict[str, int]:
+def _open_alert_counts(session: Session, household_ids: list[str] | None = None) -> dict[str, int]:
     query = select(Alert.household_id, func.count()).where(Alert.state != "resolved").group_by(Alert.household_id)
     if household_ids is not None:
         query = query.where(Alert.household_id.in_(household_ids))
     return {row[0]: row[1] for row in session.execute(query)}
 
 
-def _load(session: SessionDep, household_id: str) -> Household:
+def _load(session: Session, household_id: str) -> Household:
     household = session.scalar(
         select(Household)
         .where(Household.id == household_id)
@@ -85,27 +89,34 @@ def _load(session: SessionDep, household_id: str) -> Household:
     return household
 
 
-@router.get("", response_model=list[HouseholdOut])
-def list_households(session: SessionDep) -> list[HouseholdOut]:
-    """List every household watched over, with its open alert count."""
-    households = session.scalars(
+@router.get("", response_model=list[HouseholdOut], dependencies=[_WATCHERS])
+def list_households(session: SessionDep, scope: ScopeDep) -> list[HouseholdOut]:
+    """List every household watched over (that the caller may see), with its open alert count."""
+    query = (
         select(Household)
         .options(selectinload(Household.people), selectinload(Household.gateways))
         .order_by(Household.id)
-    ).all()
+    )
+    households = session.scalars(scope.restrict(query, Household.id)).all()
     counts = _open_alert_counts(session)
     return [_household_out(household, counts.get(household.id, 0)) for household in households]
 
 
-@router.get("/{household_id}", response_model=HouseholdOut)
-def get_household(household_id: str, session: SessionDep) -> HouseholdOut:
+@router.get("/{household_id}", response_model=HouseholdOut, dependencies=[_WATCHERS])
+def get_household(household_id: str, session: SessionDep, scope: ScopeDep) -> HouseholdOut:
     """Show one household."""
     household = _load(session, household_id)
     return _household_out(household, _open_alert_counts(session, [household_id]).get(household_id, 0))
 
 
 @router.post("", response_model=HouseholdOut, status_code=status.HTTP_201_CREATED)
-def create_household(body: HouseholdCreate, service: ServiceDep, session: SessionDep) -> HouseholdOut:
+def create_household(
+    body: HouseholdCreate,
+    service: ServiceDep,
+    session: SessionDep,
+    scope: ScopeDep,
+    principal: Annotated[Principal, Depends(allow(*STAFF))],
+) -> HouseholdOut:
     """Register a household (and the person living there)."""
     try:
         add_household(
@@ -123,13 +134,20 @@ def create_household(body: HouseholdCreate, service: ServiceDep, session: Sessio
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except ProvisioningError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    audit(session, at=service.clock.now(), actor=principal.actor, action="household.created", target=body.id)
+    session.commit()
     service.refresh_households()
     return _household_out(_load(session, body.id), 0)
 
 
 @router.patch("/{household_id}/watch", response_model=HouseholdOut)
 def patch_watch_settings(
-    household_id: str, body: WatchSettingsPatch, service: ServiceDep, session: SessionDep
+    household_id: str,
+    body: WatchSettingsPatch,
+    service: ServiceDep,
+    session: SessionDep,
+    scope: ScopeDep,
+    principal: Annotated[Principal, Depends(allow(*STAFF))],
 ) -> HouseholdOut:
     """Change a household's watch settings (inactivity thresholds, night hours, time zone)."""
     try:
@@ -140,12 +158,21 @@ def patch_watch_settings(
         )
     except NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    audit(
+        session,
+        at=service.clock.now(),
+        actor=principal.actor,
+        action="household.watch_changed",
+        target=household_id,
+        **body.model_dump(exclude_unset=True, mode="json"),
+    )
+    session.commit()
     service.refresh_households()
-    return get_household(household_id, session)
+    return get_household(household_id, session, scope)
 
 
-@router.get("/{household_id}/contacts", response_model=list[ContactOut])
-def list_contacts(household_id: str, session: SessionDep) -> list[ContactOut]:
+@router.get("/{household_id}/contacts", response_model=list[ContactOut], dependencies=[_WATCHERS])
+def list_contacts(household_id: str, session: SessionDep, scope: ScopeDep) -> list[ContactOut]:
     """List the people notified about a household, in the order they are tried."""
     _load(session, household_id)
     contacts = session.scalars(
@@ -158,7 +185,14 @@ def list_contacts(household_id: str, session: SessionDep) -> list[ContactOut]:
 
 
 @router.post("/{household_id}/contacts", response_model=ContactOut, status_code=status.HTTP_201_CREATED)
-def create_contact(household_id: str, body: ContactCreate, service: ServiceDep, session: SessionDep) -> ContactOut:
+def create_contact(
+    household_id: str,
+    body: ContactCreate,
+    service: ServiceDep,
+    session: SessionDep,
+    scope: ScopeDep,
+    principal: Annotated[Principal, Depends(allow(*STAFF))],
+) -> ContactOut:
     """Add a contact with the apprise URLs to reach them."""
     try:
         contact_id = add_contact(
@@ -175,13 +209,22 @@ def create_contact(household_id: str, body: ContactCreate, service: ServiceDep, 
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except ProvisioningError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    audit(
+        session,
+        at=service.clock.now(),
+        actor=principal.actor,
+        action="contact.created",
+        target=f"contact/{contact_id}",
+        household_id=household_id,
+    )
+    session.commit()
     contact = session.scalar(select(Contact).where(Contact.id == contact_id).options(selectinload(Contact.channels)))
     assert contact is not None
     return _contact_out(contact)
 
 
-@router.get("/{household_id}/devices", response_model=list[DeviceOut])
-def list_household_devices(household_id: str, session: SessionDep) -> list[DeviceOut]:
+@router.get("/{household_id}/devices", response_model=list[DeviceOut], dependencies=[_WATCHERS])
+def list_household_devices(household_id: str, session: SessionDep, scope: ScopeDep) -> list[DeviceOut]:
     """List the devices behind a household's gateways."""
     _load(session, household_id)
     devices = session.scalars(

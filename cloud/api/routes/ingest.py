@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from cloud.api.deps import ServiceDep
+from cloud.api.deps import ServiceDep, allow
 from cloud.api.schemas import IngestStatsOut
+from cloud.auth import Role
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
 
-@router.get("/stats", response_model=IngestStatsOut)
+@router.get("/stats", response_model=IngestStatsOut, dependencies=[Depends(allow(Role.ADMIN, Role.INSTALLER))])
 def ingest_stats(service: ServiceDep) -> IngestStatsOut:
     """Show how many messages were accepted and how many were dropped, by reason."""
     snapshot = service.stats

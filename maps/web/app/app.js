@@ -1,0 +1,116 @@
+// The resident app: language, accessibility, home location, Web Push, alerts with the nearest shelter.
+"use strict";
+// SLOT (issue 5): the resident device API. These paths are where the disaster engineer's routes
+// are expected; until they exist the page says so instead of failing.
+const RESIDENT_API = {
+  register: "/api/v1/resident/devices",          // POST {language, lat, lon} -> {device_id, token}
+  vapidKey: "/api/v1/resident/push/vapid-public-key",
+  subscribe: "/api/v1/resident/push/subscription", // POST PushSubscription JSON (bearer: device token)
+  alerts: "/api/v1/resident/alerts",              // GET current alerts for this device
+  safety: "/api/v1/resident/safety",              // POST {status: "safe" | "need_help"}
+};
+const prefs = JSON.parse(localStorage.getItem("mimamori.resident") || "{}");
+let map, homeMarker, shelters = [];
+
+function save() { localStorage.setItem("mimamori.resident", JSON.stringify(prefs)); }
+function applyPrefs() {
+  document.body.classList.toggle("large", !!prefs.large);
+  document.body.classList.toggle("contrast", !!prefs.contrast);
+  document.getElementById("large").checked = !!prefs.large;
+  document.getElementById("contrast").checked = !!prefs.contrast;
+  document.getElementById("language").value = mm.lang;
+}
+async function deviceFetch(path, options = {}) {
+  const headers = { "Content-Type": "application/json", ...(prefs.token ? { Authorization: "Bearer " + prefs.token } : {}) };
+  const response = await fetch(path, { ...options, headers });
+  if (!response.ok) { const error = new Error(String(response.status)); error.status = response.status; throw error; }
+  return response.status === 204 ? null : response.json();
+}
+function setHome(lat, lon) {
+  prefs.home = { lat, lon }; save();
+  if (homeMarker) homeMarker.setLatLng([lat, lon]); else homeMarker = L.marker([lat, lon], { title: mm.t("resident.home"), alt: mm.t("resident.home") }).addTo(map);
+  showNearestShelter();
+}
+function nearestShelter(hazard) {
+  if (!prefs.home || !shelters.length) return null;
+  const suitable = shelters.filter((s) => !hazard || s.properties.hazards.includes(hazard));
+  const pool = suitable.length ? suitable : shelters;
+  const rad = Math.PI / 180, { lat, lon } = prefs.home;
+  const distance = (s) => { const [slon, slat] = s.geometry.coordinates;
+    const x = (slon - lon) * rad * Math.cos(((slat + lat) / 2) * rad), y = (slat - lat) * rad; return Math.sqrt(x * x + y * y) * 6371000; };
+  return pool.map((s) => [distance(s), s]).sort((a, b) => a[0] - b[0])[0];
+}
+function showNearestShelter(hazard) {
+  const found = nearestShelter(hazard);
+  if (!found) return;
+  const [meters, shelter] = found;
+  document.getElementById("shelter").textContent = `${mm.t("resident.shelter")}: ${shelter.properties.name}（${Math.round(meters)} m）`;
+}
+function showAlerts(alerts) {
+  const list = document.getElementById("alerts");
+  list.innerHTML = alerts.length ? "" : `<li style="border:0;background:none">${mm.esc(mm.t("resident.none"))}</li>`;
+  for (const alert of alerts) {
+    const li = document.createElement("li");
+    li.innerHTML = `<strong>${mm.esc(alert.title)}</strong><p>${mm.esc(alert.body || "")}</p><button type="button" class="secondary read">${mm.esc(mm.t("resident.read"))}</button>`;
+    li.querySelector(".read").onclick = () => {
+      const speech = new SpeechSynthesisUtterance(`${alert.title}。${alert.body || ""}`);
+      speech.lang = mm.lang === "en" ? "en-US" : "ja-JP";
+      speechSynthesis.cancel(); speechSynthesis.speak(speech);
+    };
+    list.appendChild(li);
+    if (alert.hazard) showNearestShelter(alert.hazard);
+  }
+}
+async function loadAlerts() {
+  if (!prefs.token) { showAlerts([]); return; }
+  try { showAlerts(await deviceFetch(RESIDENT_API.alerts)); } catch (error) { showAlerts([]); }
+}
+async function subscribePush() {
+  const status = document.getElementById("push-status");
+  try {
+    if (!prefs.token) Object.assign(prefs, await deviceFetch(RESIDENT_API.register, { method: "POST",
+      body: JSON.stringify({ language: mm.lang, lat: prefs.home && prefs.home.lat, lon: prefs.home && prefs.home.lon }) }));
+    save();
+    const { public_key } = await deviceFetch(RESIDENT_API.vapidKey);
+    const registration = await navigator.serviceWorker.ready;
+    const key = Uint8Array.from(atob(public_key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    await deviceFetch(RESIDENT_API.subscribe, { method: "POST", body: JSON.stringify(subscription.toJSON()) });
+    status.textContent = "✓";
+  } catch (error) {
+    status.textContent = mm.t("resident.push_slot");
+  }
+}
+async function answer(value) {
+  const status = document.getElementById("answer-status");
+  try { await deviceFetch(RESIDENT_API.safety, { method: "POST", body: JSON.stringify({ status: value }) }); status.textContent = mm.t("resident.sent"); }
+  catch (error) { status.textContent = mm.t("resident.push_slot"); }
+}
+async function start() {
+  mm.translate(); applyPrefs();
+  document.getElementById("language").onchange = (event) => { mm.setLang(event.target.value); applyPrefs(); };
+  document.getElementById("large").onchange = (event) => { prefs.large = event.target.checked; save(); applyPrefs(); };
+  document.getElementById("contrast").onchange = (event) => { prefs.contrast = event.target.checked; save(); applyPrefs(); };
+  document.getElementById("push").onclick = subscribePush;
+  document.getElementById("safe").onclick = () => answer("safe");
+  document.getElementById("help").onclick = () => answer("need_help");
+  document.getElementById("live").onclick = () => navigator.geolocation.getCurrentPosition((p) => setHome(p.coords.latitude, p.coords.longitude));
+  map = L.map("map").setView([35.7126, 139.78], 14);
+  L.tileLayer("https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png",
+    { maxZoom: 18, attribution: '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a> / 出典：国土地理院 指定緊急避難場所データ' }).addTo(map);
+  map.on("click", (event) => setHome(event.latlng.lat, event.latlng.lng));
+  try {
+    const response = await fetch("/web/app/shelters.geojson");
+    if (response.ok) shelters = (await response.json()).features;
+  } catch (error) { /* offline without a cached copy: no shelter shown */ }
+  for (const s of shelters) { const [lon, lat] = s.geometry.coordinates;
+    L.circleMarker([lat, lon], { radius: 5, color: "#065f46" }).bindPopup(mm.esc(s.properties.name)).addTo(map); }
+  if (prefs.home) setHome(prefs.home.lat, prefs.home.lon);
+  if ("serviceWorker" in navigator) {
+    await navigator.serviceWorker.register("/web/app/sw.js", { scope: "/web/app/" });
+    document.getElementById("sw-status").textContent = mm.t("resident.sw");
+    navigator.serviceWorker.addEventListener("message", (event) => { if (event.data && event.data.type === "alert") loadAlerts(); });
+  }
+  loadAlerts();
+}
+start();
