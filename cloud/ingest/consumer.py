@@ -326,7 +326,7 @@ class MqttIngest:
                 next_prune = now + PRUNE_INTERVAL_S
         self._run_commands()
         if self._rules is not None:
-            self._rules.save_checkpoint()
+            self._rules.save_checkpoint(wait=True)
 
     def _run_commands(self) -> None:
         while True:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -66,6 +67,7 @@ class RuleStream:
         self._sessions = sessions
         self._clock = clock
         self._stats = stats
+        self._writer = CheckpointWriter(self._write)
         # the profiles the engine was built with
         self._profiles: dict[str, HouseholdProfile] = {profile.household_id: profile for profile in profiles}
 
@@ -112,12 +114,70 @@ class RuleStream:
                 self._rules.upsert_profile(profile)
         self._profiles = wanted
 
-    def save_checkpoint(self) -> None:
-        """Save the rules' state so their timers survive a restart."""
+    def save_checkpoint(self, *, wait: bool = False) -> None:
+        """Save the rules' state so their timers survive a restart.
+
+        The rules' snapshot is taken here, on the ingest thread; writing it (a large JSON document)
+        happens on a thread of its own unless `wait`, so a checkpoint does not stall ingest.
+        """
         try:
             state = self._rules.checkpoint()
+        except Exception:
+            self._stats.rule_errors += 1
+            log.exception("could not take the rule checkpoint")
+            return
+        if wait:
+            self._writer.stop()
+            self._write(state)
+        else:
+            self._writer.submit(state)
+
+    def _write(self, state: dict[str, Any]) -> None:
+        try:
             with self._sessions.begin() as session:
                 session.merge(RuleCheckpoint(key=CHECKPOINT_KEY, state=state, saved_at=self._clock.now()))
         except Exception:
             self._stats.rule_errors += 1
             log.exception("could not save the rule checkpoint")
+
+
+class CheckpointWriter:
+    """Write the newest rule checkpoint in the background; an older one not yet written is skipped."""
+
+    def __init__(self, write: Callable[[dict[str, Any]], None]) -> None:
+        self._write = write
+        self._pending: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, state: dict[str, Any]) -> None:
+        """Queue a checkpoint to write, replacing one still waiting."""
+        with self._lock:
+            self._pending = state
+            if self._thread is None and not self._stopping:
+                self._thread = threading.Thread(target=self._run, name="mimamori-checkpoint", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Write what is waiting and stop the thread."""
+        with self._lock:
+            self._stopping = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                state, self._pending = self._pending, None
+                stopping = self._stopping
+            if state is not None:
+                self._write(state)
+            if stopping:
+                return
