@@ -21,6 +21,7 @@ from maps.projection import (
     geometry_to_plane,
     to_plane,
 )
+from maps.targeting import LocationIndex, area_in_plane, keys_within, project_points
 
 __all__ = [
     "JGD2011_PLANE_IX",
@@ -28,16 +29,20 @@ __all__ = [
     "GeodataError",
     "Hazard",
     "LatLon",
+    "LocationIndex",
     "Municipality",
     "Shelter",
+    "area_in_plane",
     "distance_m",
     "emergency_sites",
     "evacuation_shelters",
     "from_plane",
     "geometry_from_plane",
     "geometry_to_plane",
+    "keys_within",
     "municipalities",
     "municipality_boundary",
+    "project_points",
     "random_points_within",
     "to_plane",
 ]

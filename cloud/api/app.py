@@ -11,8 +11,20 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from cloud.api.deps import ServiceDep, guard
-from cloud.api.routes import alerts, auth, console, devices, gateways, households, ingest, notifications, stream
+from cloud.api.deps import STAFF, ServiceDep, allow, guard
+from cloud.api.routes import (
+    alerts,
+    auth,
+    console,
+    devices,
+    disaster,
+    gateways,
+    households,
+    ingest,
+    notifications,
+    residents,
+    stream,
+)
 from cloud.api.schemas import HealthOut
 from cloud.auth import Accounts
 from cloud.ingest import IngestSnapshot
@@ -97,11 +109,16 @@ def create_app(service: CloudService) -> FastAPI:
 
     public = APIRouter(prefix=API_PREFIX)
     public.include_router(auth.router)
+    # resident devices carry their own token; CAP feed, safety links and the VAPID key are public
+    public.include_router(residents.router)
+    public.include_router(disaster.public_router)
     app.include_router(public)
     # every route here passes the guard: logged in, and scoped to what the caller may see
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard)])
     for module in (households, gateways, devices, alerts, notifications, ingest, console, stream):
         api.include_router(module.router)
+    # disaster alerts are the ward's to write: staff only
+    api.include_router(disaster.router, dependencies=[Depends(allow(*STAFF))])
     app.include_router(api)
 
     @app.get("/", include_in_schema=False)

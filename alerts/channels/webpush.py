@@ -1,0 +1,171 @@
+"""Web Push (RFC 8030/8291/8292): encrypt a payload for one browser subscription, sign with VAPID, POST it.
+
+The VAPID key pair is generated on first run and kept in the data dir (vapid_private.pem); the
+resident app subscribes with its public key. A 404 or 410 from the push service means the
+subscription is gone for good: the caller removes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from py_vapid import Vapid02
+from pywebpush import WebPusher
+
+VAPID_FILE = "vapid_private.pem"
+VAPID_LIFETIME_S = 12 * 3600
+GONE_STATUSES = frozenset({404, 410})
+
+
+class SubscriptionError(ValueError):
+    """A Web Push subscription without an endpoint or keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The push service's answer: ok, or why not; `gone` says the subscription must be removed."""
+
+    ok: bool
+    status: int | None = None
+    gone: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPush:
+    """One encrypted request, ready to POST."""
+
+    endpoint: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class VapidKeys:
+    """The server's VAPID key pair, loaded from or created in the data dir."""
+
+    def __init__(self, vapid: Vapid02) -> None:
+        self._vapid = vapid
+        self._cache: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load_or_create(cls, data_dir: Path) -> VapidKeys:
+        """Load the key pair from `data_dir`, creating and storing it on first run."""
+        path = data_dir / VAPID_FILE
+        if path.exists():
+            return cls(Vapid02.from_file(str(path)))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        vapid = Vapid02()
+        vapid.generate_keys()
+        pem = vapid.private_key.private_bytes(
+            encoding=serialization.Encoding.PEM,
+            format=serialization.PrivateFormat.PKCS8,
+            encryption_algorithm=serialization.NoEncryption(),
+        )
+        path.touch(mode=0o600)
+        path.write_bytes(pem)
+        return cls(vapid)
+
+    @property
+    def public_key(self) -> str:
+        """Return the application server key the browser subscribes with (base64url, uncompressed point)."""
+        raw = self._vapid.public_key.public_bytes(
+            encoding=serialization.Encoding.X962, format=serialization.PublicFormat.UncompressedPoint
+        )
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    def authorization(self, endpoint: str, *, subject: str, now: float | None = None) -> str:
+        """Return the VAPID Authorization header for the endpoint's push service, reused until near expiry."""
+        parts = urlsplit(endpoint)
+        audience = f"{parts.scheme}://{parts.netloc}"
+        moment = time.time() if now is None else now
+        with self._lock:
+            cached = self._cache.get(audience)
+            if cached is not None and cached[0] - moment > 600:
+                return cached[1]
+            expires = moment + VAPID_LIFETIME_S
+            headers = self._vapid.sign({"aud": audience, "sub": subject, "exp": int(expires)})
+            value = str(headers["Authorization"])
+            self._cache[audience] = (expires, value)
+            return value
+
+
+def parse_subscription(subscription: dict[str, Any] | str) -> dict[str, Any]:
+    """Return a PushSubscription's JSON (endpoint, keys.p256dh, keys.auth) or raise SubscriptionError."""
+    info = json.loads(subscription) if isinstance(subscription, str) else subscription
+    keys = info.get("keys") if isinstance(info, dict) else None
+    if not isinstance(info, dict) or not isinstance(info.get("endpoint"), str) or not isinstance(keys, dict):
+        raise SubscriptionError("a subscription needs an endpoint and keys")
+    if not keys.get("p256dh") or not keys.get("auth"):
+        raise SubscriptionError("a subscription needs keys.p256dh and keys.auth")
+    if urlsplit(info["endpoint"]).scheme not in ("https", "http"):
+        raise SubscriptionError("the endpoint must be an http(s) URL")
+    return info
+
+
+def encrypt(subscription: dict[str, Any], payload: bytes) -> bytes:
+    """Encrypt a payload for one subscription (aes128gcm, a fresh ephemeral key each time)."""
+    reply = WebPusher(subscription).encode(payload, content_encoding="aes128gcm")
+    return bytes(reply["body"])
+
+
+class WebPushChannel:
+    """Send Web Push messages; never raises for a delivery failure, reports it."""
+
+    def __init__(self, keys: VapidKeys, *, subject: str, ttl_s: int = 3600, timeout_s: float = 10.0) -> None:
+        self.keys = keys
+        self._subject = subject
+        self._ttl_s = ttl_s
+        self._client = httpx.Client(timeout=timeout_s)
+
+    def prepare(self, subscription: dict[str, Any], payload: bytes, *, urgency: str = "high") -> PreparedPush:
+        """Encrypt and sign one message for one subscription."""
+        info = parse_subscription(subscription)
+        endpoint = str(info["endpoint"])
+        return PreparedPush(
+            endpoint=endpoint,
+            headers={
+                "Content-Encoding": "aes128gcm",
+                "Content-Type": "application/octet-stream",
+                "TTL": str(self._ttl_s),
+                "Urgency": urgency,
+                "Authorization": self.keys.authorization(endpoint, subject=self._subject),
+            },
+            body=encrypt(info, payload),
+        )
+
+    def send(self, subscription: dict[str, Any], payload: bytes) -> PushResult:
+        """Deliver one payload to one subscription."""
+        try:
+            prepared = self.prepare(subscription, payload)
+        except (SubscriptionError, ValueError) as exc:
+            return PushResult(ok=False, gone=True, error=f"unusable subscription: {exc}")
+        try:
+            response = self._client.post(prepared.endpoint, content=prepared.body, headers=prepared.headers)
+        except httpx.HTTPError as exc:
+            return PushResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+        if response.status_code < 300:
+            return PushResult(ok=True, status=response.status_code)
+        return PushResult(
+            ok=False,
+            status=response.status_code,
+            gone=response.status_code in GONE_STATUSES,
+            error=f"push service answered {response.status_code}",
+        )
+
+    def describe(self, subscription: dict[str, Any]) -> str:
+        """Name the push service (scheme and host) for the delivery log."""
+        parts = urlsplit(str(subscription.get("endpoint", "")))
+        return f"webpush {parts.scheme}://{parts.netloc}"
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,1151 @@
+"""The disaster desk: residents' devices, authoring and release of alerts, targeting, fan-out, safety answers.
+
+Releasing, updating or cancelling an alert only changes its row and queues a fan-out job: a
+background thread finds the recipients (a grid index over their plane coordinates), writes one
+recipient row each and one delivery row per address, and a pool of senders works the deliveries
+off with retries, as the watch notifier does. The API request never waits for the fan-out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from alerts.cap import FeedEntry, cap_links, read_cap, to_atom, to_cap
+from alerts.channels import NotificationChannel
+from alerts.channels.webpush import PushResult, SubscriptionError, WebPushChannel, parse_subscription
+from alerts.disaster import (
+    AlertContent,
+    AlertText,
+    AreaSpec,
+    CapCertainty,
+    CapSeverity,
+    CapUrgency,
+    Circle,
+    Language,
+    MessageType,
+    SafetyAnswer,
+    SafetyLinks,
+    SafetyTally,
+    ShelterChoice,
+    ShelterFinder,
+    area_plane,
+    compose,
+    pick_language,
+    tally,
+)
+from alerts.signals import AlertSignal, RuleName
+from cloud.db.disaster import DisasterAlert, DisasterDelivery, DisasterRecipient, ResidentDevice
+from cloud.db.models import Alert, Contact, Household, Person
+from cloud.db.session import Sessions
+from maps import Hazard, LocationIndex
+from protocol import Clock
+
+log = logging.getLogger(__name__)
+
+DEVICE_TOKEN_PREFIX = "mmd_"
+LINK_SECRET_FILE = "disaster_link_secret"
+DUE_BATCH = 1000
+ACTIVE_STATES = ("released", "updated")
+
+
+class DisasterError(ValueError):
+    """A request the desk cannot carry out (bad state, bad area)."""
+
+
+class DisasterNotFound(LookupError):
+    """No disaster alert (or device) with that id."""
+
+
+class ApprovalRequired(DisasterError):
+    """Release refused: a second person must approve first."""
+
+
+# --- residents' devices ---------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    """Return how a device token is stored: its SHA-256 (the token itself is never kept)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceChange:
+    """A registration or a change of a resident device; None keeps the current value."""
+
+    language: str | None = None
+    home: tuple[float, float] | None = None
+    clear_home: bool = False
+    live_opt_in: bool | None = None
+    webpush: dict[str, Any] | None = None
+    clear_webpush: bool = False
+    apprise_urls: tuple[str, ...] | None = None
+
+
+# --- authoring -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """What an operator writes: hazard, CAP levels, the area, and the text in one or more languages."""
+
+    hazard: Hazard
+    area: AreaSpec
+    severity: CapSeverity = CapSeverity.SEVERE
+    urgency: CapUrgency = CapUrgency.IMMEDIATE
+    certainty: CapCertainty = CapCertainty.LIKELY
+    texts: dict[str, AlertText] = field(default_factory=dict)
+    expires: datetime | None = None
+    event: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """Who an area reaches, counted before sending."""
+
+    devices: int
+    residents: int  # devices whose home lies inside
+    visitors: int  # devices inside by their live location only
+    watched_people: int
+    households: int
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerablePerson:
+    """A watched person inside the area, for the caseworker's list."""
+
+    recipient_id: int
+    person_id: int
+    name: str
+    household_id: str
+    address: str
+    status: str  # the household's open watch alerts ("emergency_button, inactivity") or "ok"
+    answer: str | None
+    answered_at: datetime | None
+    shelter: str | None
+    shelter_distance_m: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyReport:
+    """The operator's view of 安否確認: counts of every recipient, and watched people not heard from."""
+
+    alert_id: int
+    everyone: SafetyTally
+    watched: SafetyTally
+    unanswered: list[VulnerablePerson]
+
+
+def _area_to_json(area: AreaSpec) -> dict[str, Any]:
+    return asdict(area)
+
+
+def _area_from_json(data: dict[str, Any]) -> AreaSpec:
+    return AreaSpec(
+        polygons=tuple(tuple((float(lat), float(lon)) for lat, lon in ring) for ring in data.get("polygons", ())),
+        circles=tuple(Circle(**circle) for circle in data.get("circles", ())),
+        municipalities=tuple(data.get("municipalities", ())),
+        geocodes=tuple((str(name), str(value)) for name, value in data.get("geocodes", ())),
+        buffer_m=float(data.get("buffer_m", 0.0)),
+        description=str(data.get("description", "")),
+    )
+
+
+def _texts_to_json(texts: dict[str, AlertText]) -> dict[str, Any]:
+    return {language: asdict(text) for language, text in texts.items()}
+
+
+def _texts_from_json(data: dict[str, Any]) -> dict[str, AlertText]:
+    return {language: AlertText(**text) for language, text in data.items()}
+
+
+def content_of(alert: DisasterAlert) -> AlertContent:
+    """Return the current version of an alert as content (what CAP and the messages are made of)."""
+    versions = alert.versions or [[alert.identifier, MessageType.ALERT.value, alert.created_at.isoformat()]]
+    identifier, message_type, sent = versions[-1]
+    references = tuple((alert.sender, ident, datetime.fromisoformat(at)) for ident, _, at in versions[:-1])
+    return AlertContent(
+        identifier=identifier,
+        sender=alert.sender,
+        sent=datetime.fromisoformat(sent),
+        hazard=Hazard(alert.hazard),
+        severity=CapSeverity(alert.severity),
+        urgency=CapUrgency(alert.urgency),
+        certainty=CapCertainty(alert.certainty),
+        area=_area_from_json(alert.area),
+        texts=_texts_from_json(alert.texts),
+        message_type=MessageType(message_type),
+        references=references,
+        expires=alert.expires_at,
+        event=alert.event,
+        sender_name="台東区 (mimamori)" if alert.source == "operator" else "",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    alert_id: int
+    purpose: str  # alert | update | cancel
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    devices_home: set[int]
+    devices_live: set[int]
+    people: set[int]
+
+
+class DisasterDesk:
+    """Everything about disaster alerts the API and the CLI call; start() runs fan-out and sending."""
+
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        clock: Clock,
+        link_secret: str,
+        links_base_url: Callable[[], str],
+        sender: str,
+        apprise: NotificationChannel,
+        webpush: WebPushChannel | None,
+        approval_required: bool = False,
+        release_imports: bool = False,
+        cap_feeds: Sequence[str] = (),
+        cap_poll_s: float = 60.0,
+        workers: int = 8,
+        max_attempts: int = 3,
+        retry_base_s: float = 2.0,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._secret = link_secret
+        self._links_base_url = links_base_url
+        self.sender = sender
+        self._apprise = apprise
+        self.webpush = webpush
+        self.approval_required = approval_required
+        self.release_imports = release_imports
+        self._cap_feeds = tuple(cap_feeds)
+        self._cap_poll_s = cap_poll_s
+        self._workers = max(1, workers)
+        self._max_attempts = max(1, max_attempts)
+        self._retry_base_s = retry_base_s
+        self._poll_interval_s = poll_interval_s
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._executor: ThreadPoolExecutor | None = None
+        self._in_flight: set[int] = set()
+        self._claim_lock = threading.Lock()
+
+    # --- running ----------------------------------------------------------------------------------
+
+    def start(self) -> DisasterDesk:
+        """Start the fan-out worker, the senders and (when feeds are configured) the CAP poller."""
+        if self._threads:
+            return self
+        self._stopping.clear()
+        self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="disaster-send")
+        targets: list[tuple[str, Callable[[], None]]] = [
+            ("disaster-fanout", self._fan_out_forever),
+            ("disaster-dispatch", self._dispatch_forever),
+        ]
+        if self._cap_feeds:
+            targets.append(("disaster-cap-poll", self._poll_forever))
+        for name, target in targets:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._wakeup.set()  # send what a restart left pending
+        return self
+
+    def stop(self) -> None:
+        """Stop the threads; pending deliveries stay in the database for the next start."""
+        if not self._threads:
+            return
+        self._stopping.set()
+        self._jobs.put(None)
+        self._wakeup.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        with self._claim_lock:
+            self._in_flight.clear()
+        if self.webpush is not None:
+            self.webpush.close()
+
+    def wait_idle(self) -> None:
+        """Block until queued fan-out jobs are done (for the CLI and the benchmark)."""
+        self._jobs.join()
+
+    @property
+    def links(self) -> SafetyLinks:
+        return SafetyLinks(self._secret, base_url=self._links_base_url().rstrip("/") + "/api/v1/disaster/safety")
+
+    # --- residents' devices -----------------------------------------------------------------------
+
+    def register_device(self, change: DeviceChange) -> tuple[int, str]:
+        """Register a resident device; return its id and its bearer token (shown once, stored hashed)."""
+        token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            device = ResidentDevice(token_hash=hash_token(token), apprise_urls=[], created_at=now, updated_at=now)
+            self._apply_change(device, change, now)
+            session.add(device)
+            session.flush()
+            return device.id, token
+
+    def device_for_token(self, token: str) -> int | None:
+        """Return the id of the device a bearer token belongs to, or None."""
+        if not token.startswith(DEVICE_TOKEN_PREFIX):
+            return None
+        with self._sessions() as session:
+            return session.scalar(select(ResidentDevice.id).where(ResidentDevice.token_hash == hash_token(token)))
+
+    def device(self, device_id: int) -> ResidentDevice:
+        """Return a device's row (detached)."""
+        with self._sessions() as session:
+            device = session.get(ResidentDevice, device_id)
+            if device is None:
+                raise DisasterNotFound(f"device {device_id} not found")
+            return device
+
+    def change_device(self, device_id: int, change: DeviceChange) -> ResidentDevice:
+        """Change what a device registered."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            device = session.get(ResidentDevice, device_id)
+            if device is None:
+                raise DisasterNotFound(f"device {device_id} not found")
+            self._apply_change(device, change, now)
+            return device
+
+    def set_live_location(self, device_id: int, lat: float, lon: float) -> None:
+        """Record a device's live location; refused unless it opted in."""
+        _check_point(lat, lon)
+        with self._sessions.begin() as session:
+            device = session.get(ResidentDevice, device_id)
+            if device is None:
+                raise DisasterNotFound(f"device {device_id} not found")
+            if not device.live_opt_in:
+                raise DisasterError("live location is off for this device: opt in first")
+            device.live_lat, device.live_lon, device.live_at = lat, lon, self._clock.now()
+
+    def delete_device(self, device_id: int) -> None:
+        """Delete a device and everything about it (recipient rows, deliveries and answers cascade)."""
+        with self._sessions.begin() as session:
+            recipient_ids = select(DisasterRecipient.id).where(DisasterRecipient.device_id == device_id)
+            session.execute(delete(DisasterDelivery).where(DisasterDelivery.recipient_id.in_(recipient_ids)))
+            session.execute(delete(DisasterRecipient).where(DisasterRecipient.device_id == device_id))
+            deleted = session.execute(delete(ResidentDevice).where(ResidentDevice.id == device_id))
+            if getattr(deleted, "rowcount", 1) == 0:
+                raise DisasterNotFound(f"device {device_id} not found")
+
+    @staticmethod
+    def _apply_change(device: ResidentDevice, change: DeviceChange, now: datetime) -> None:
+        if change.language is not None:
+            device.language = pick_language(change.language).value
+        if change.clear_home:
+            device.home_lat = device.home_lon = None
+        if change.home is not None:
+            _check_point(*change.home)
+            device.home_lat, device.home_lon = change.home
+        if change.live_opt_in is not None:
+            device.live_opt_in = change.live_opt_in
+            if not change.live_opt_in:
+                # opting out forgets the last live location at once
+                device.live_lat = device.live_lon = device.live_at = None
+        if change.clear_webpush:
+            device.webpush = None
+        if change.webpush is not None:
+            try:
+                device.webpush = parse_subscription(change.webpush)
+            except SubscriptionError as exc:
+                raise DisasterError(str(exc)) from None
+        if change.apprise_urls is not None:
+            device.apprise_urls = list(change.apprise_urls)
+        device.updated_at = now
+
+    # --- authoring --------------------------------------------------------------------------------
+
+    def create(self, draft: AlertDraft, *, by: str, source: str = "operator", identifier: str | None = None) -> int:
+        """Save a draft alert; return its id."""
+        area_plane(draft.area)  # refuse a bad area now, not at release
+        now = self._clock.now()
+        identifier = identifier or f"mimamori-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        with self._sessions.begin() as session:
+            alert = DisasterAlert(
+                identifier=identifier,
+                sender=self.sender,
+                source=source,
+                state="draft",
+                hazard=draft.hazard.value,
+                severity=draft.severity.value,
+                urgency=draft.urgency.value,
+                certainty=draft.certainty.value,
+                event=draft.event,
+                texts=_texts_to_json(draft.texts),
+                area=_area_to_json(draft.area),
+                versions=[],
+                expires_at=draft.expires,
+                created_by=by,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(alert)
+            session.flush()
+            log.info("disaster alert %d drafted by %s (%s)", alert.id, by, draft.hazard.value)
+            return alert.id
+
+    def get(self, alert_id: int) -> DisasterAlert:
+        """Return an alert's row (detached)."""
+        with self._sessions() as session:
+            alert = session.get(DisasterAlert, alert_id)
+            if alert is None:
+                raise DisasterNotFound(f"disaster alert {alert_id} not found")
+            return alert
+
+    def alerts(self, *, states: Iterable[str] | None = None, limit: int = 100) -> list[DisasterAlert]:
+        """Return alerts, newest first."""
+        query = select(DisasterAlert).order_by(DisasterAlert.created_at.desc(), DisasterAlert.id.desc()).limit(limit)
+        if states is not None:
+            query = query.where(DisasterAlert.state.in_(list(states)))
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def preview(self, area: AreaSpec) -> Preview:
+        """Count the devices, residents and watched people an area reaches."""
+        with self._sessions() as session:
+            located = self._locate(session, area)
+        devices = located.devices_home | located.devices_live
+        with self._sessions() as session:
+            households = (
+                set(session.scalars(select(Person.household_id).where(Person.id.in_(located.people))))
+                if located.people
+                else set()
+            )
+        return Preview(
+            devices=len(devices),
+            residents=len(located.devices_home),
+            visitors=len(devices - located.devices_home),
+            watched_people=len(located.people),
+            households=len(households),
+        )
+
+    def approve(self, alert_id: int, *, by: str) -> DisasterAlert:
+        """Approve a draft; the approver must not be its author."""
+        with self._sessions.begin() as session:
+            alert = self._row(session, alert_id)
+            if alert.state != "draft":
+                raise DisasterError(f"only a draft can be approved (this one is {alert.state})")
+            if by == alert.created_by:
+                raise DisasterError("a second person must approve: the author cannot")
+            alert.state, alert.approved_by, alert.updated_at = "approved", by, self._clock.now()
+            return alert
+
+    def release(self, alert_id: int, *, by: str) -> DisasterAlert:
+        """Release an alert: it is sent to everyone inside, in the background."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            alert = self._row(session, alert_id)
+            if alert.state not in ("draft", "approved"):
+                raise DisasterError(f"alert {alert_id} is {alert.state}, not a draft")
+            if self.approval_required and alert.state != "approved":
+                raise ApprovalRequired("a second person must approve this alert before release")
+            if area_plane(_area_from_json(alert.area)).is_empty:
+                raise DisasterError("the area maps to no ground: draw a polygon or circle first")
+            alert.state, alert.released_at, alert.updated_at = "released", now, now
+            alert.versions = [[alert.identifier, MessageType.ALERT.value, now.isoformat()]]
+            log.info("disaster alert %d released by %s", alert_id, by)
+        self._jobs.put(_Job(alert_id, "alert"))
+        return alert
+
+    def update(
+        self,
+        alert_id: int,
+        *,
+        by: str,
+        texts: dict[str, AlertText] | None = None,
+        severity: CapSeverity | None = None,
+        urgency: CapUrgency | None = None,
+        certainty: CapCertainty | None = None,
+        area: AreaSpec | None = None,
+        expires: datetime | None = None,
+    ) -> DisasterAlert:
+        """Send an update to everyone the alert reached (and anyone newly inside a changed area)."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            alert = self._row(session, alert_id)
+            if alert.state not in ACTIVE_STATES:
+                raise DisasterError(f"only a released alert can be updated (this one is {alert.state})")
+            if area is not None:
+                area_plane(area)
+                alert.area = _area_to_json(area)
+            if texts is not None:
+                alert.texts = _texts_to_json(texts)
+            alert.severity = (severity or CapSeverity(alert.severity)).value
+            alert.urgency = (urgency or CapUrgency(alert.urgency)).value
+            alert.certainty = (certainty or CapCertainty(alert.certainty)).value
+            if expires is not None:
+                alert.expires_at = expires
+            alert.versions = [
+                *alert.versions,
+                [f"{alert.identifier}-v{len(alert.versions) + 1}", MessageType.UPDATE.value, now.isoformat()],
+            ]
+            alert.state, alert.updated_at = "updated", now
+            log.info("disaster alert %d updated by %s", alert_id, by)
+        self._jobs.put(_Job(alert_id, "update"))
+        return alert
+
+    def cancel(self, alert_id: int, *, by: str) -> DisasterAlert:
+        """Cancel an alert: a released one tells everyone it reached; a draft is just withdrawn."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            alert = self._row(session, alert_id)
+            if alert.state == "cancelled":
+                raise DisasterError("the alert is already cancelled")
+            was_sent = alert.state in ACTIVE_STATES
+            if was_sent:
+                alert.versions = [
+                    *alert.versions,
+                    [f"{alert.identifier}-v{len(alert.versions) + 1}", MessageType.CANCEL.value, now.isoformat()],
+                ]
+            alert.state, alert.cancelled_at, alert.updated_at = "cancelled", now, now
+            log.info("disaster alert %d cancelled by %s", alert_id, by)
+        if was_sent:
+            self._jobs.put(_Job(alert_id, "cancel"))
+        return alert
+
+    @staticmethod
+    def _row(session: Session, alert_id: int) -> DisasterAlert:
+        alert = session.get(DisasterAlert, alert_id)
+        if alert is None:
+            raise DisasterNotFound(f"disaster alert {alert_id} not found")
+        return alert
+
+    # --- CAP --------------------------------------------------------------------------------------
+
+    def cap(self, alert_id: int) -> bytes:
+        """Return the CAP 1.2 document of an alert's current version."""
+        return to_cap(content_of(self.get(alert_id)))
+
+    def atom(self, *, base_url: str) -> bytes:
+        """Return the Atom feed of every sent alert's current CAP version, newest first."""
+        alerts = self.alerts(states=(*ACTIVE_STATES, "cancelled"), limit=200)
+        sent = [alert for alert in alerts if alert.versions]
+        entries = []
+        for alert in sent:
+            content = content_of(alert)
+            text = content.texts.get(Language.JA.value)
+            entries.append(
+                FeedEntry(
+                    identifier=content.identifier,
+                    title=text.headline if text else f"{content.hazard.value} ({content.message_type.value})",
+                    updated=alert.updated_at,
+                    cap_url=f"{base_url}/api/v1/disaster/cap/{alert.id}.xml",
+                )
+            )
+        return to_atom(
+            entries,
+            feed_id=f"{base_url}/api/v1/disaster/cap/feed",
+            title="mimamori 災害情報 (CAP)",
+            self_url=f"{base_url}/api/v1/disaster/cap/feed",
+            updated=max((alert.updated_at for alert in sent), default=self._clock.now()),
+        )
+
+    def import_cap(self, document: bytes | str, *, by: str = "cap-import") -> int:
+        """Turn a CAP message into an alert: a draft, or released when so configured and the area maps to ground.
+
+        An Update or Cancel referring to an alert imported before changes that alert instead.
+        """
+        imported = read_cap(document)
+        content = imported.content
+        with self._sessions() as session:
+            existing = session.scalar(select(DisasterAlert.id).where(DisasterAlert.identifier == content.identifier))
+            referred = None
+            for _, identifier, _ in content.references:
+                referred = referred or session.scalar(
+                    select(DisasterAlert.id).where(DisasterAlert.identifier == identifier)
+                )
+        if existing is not None:
+            return existing  # seen already (a feed lists the same message on every poll)
+        if referred is not None and content.message_type is not MessageType.ALERT:
+            target = self.get(referred)
+            if target.state in ACTIVE_STATES:
+                if content.message_type is MessageType.CANCEL:
+                    self.cancel(referred, by=by)
+                else:
+                    self.update(
+                        referred,
+                        by=by,
+                        texts=content.texts,
+                        severity=content.severity,
+                        urgency=content.urgency,
+                        certainty=content.certainty,
+                        area=content.area if imported.mapped_area else None,
+                    )
+            return referred
+        alert_id = self.create(
+            AlertDraft(
+                hazard=content.hazard,
+                area=content.area,
+                severity=content.severity,
+                urgency=content.urgency,
+                certainty=content.certainty,
+                texts=content.texts,
+                expires=content.expires,
+                event=content.event,
+            ),
+            by=by,
+            source="cap",
+            identifier=content.identifier,
+        )
+        with self._sessions.begin() as session:
+            self._row(session, alert_id).sender = content.sender
+        if self.release_imports and imported.mapped_area and content.status == "Actual":
+            self.release(alert_id, by=by)
+        return alert_id
+
+    def import_url(self, url: str, *, by: str = "cap-import") -> list[int]:
+        """Import a CAP message, or every CAP message an Atom feed links to, from a URL."""
+        response = httpx.get(url, timeout=15, follow_redirects=True)
+        response.raise_for_status()
+        body = response.content
+        if b"<feed" in body[:500] or b"http://www.w3.org/2005/Atom" in body[:1000]:
+            ids = []
+            for link in cap_links(body):
+                try:
+                    cap = httpx.get(httpx.URL(url).join(link), timeout=15, follow_redirects=True)
+                    cap.raise_for_status()
+                    ids.append(self.import_cap(cap.content, by=by))
+                except Exception:
+                    log.exception("CAP entry %s of feed %s not imported", link, url)
+            return ids
+        return [self.import_cap(body, by=by)]
+
+    def _poll_forever(self) -> None:
+        while not self._stopping.is_set():
+            for url in self._cap_feeds:
+                try:
+                    self.import_url(url)
+                except Exception:
+                    log.exception("CAP feed %s could not be polled", url)
+            self._stopping.wait(self._cap_poll_s)
+
+    # --- targeting --------------------------------------------------------------------------------
+
+    def _locate(self, session: Session, area: AreaSpec) -> _Located:
+        plane = area_plane(area)
+        if plane.is_empty:
+            return _Located(set(), set(), set())
+        homes = session.execute(
+            select(ResidentDevice.id, ResidentDevice.home_lat, ResidentDevice.home_lon).where(
+                ResidentDevice.home_lat.is_not(None), ResidentDevice.home_lon.is_not(None)
+            )
+        ).all()
+        lives = session.execute(
+            select(ResidentDevice.id, ResidentDevice.live_lat, ResidentDevice.live_lon).where(
+                ResidentDevice.live_opt_in.is_(True), ResidentDevice.live_lat.is_not(None)
+            )
+        ).all()
+        people = session.execute(
+            select(Person.id, Household.lat, Household.lon)
+            .join(Household, Person.household_id == Household.id)
+            .where(Household.lat.is_not(None), Household.lon.is_not(None))
+        ).all()
+        return _Located(
+            devices_home=_inside(homes, plane),
+            devices_live=_inside(lives, plane),
+            people=_inside(people, plane),
+        )
+
+    # --- fan-out ----------------------------------------------------------------------------------
+
+    def _fan_out_forever(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                self._fan_out(job)
+            except Exception:
+                log.exception("fan-out of disaster alert %s failed", job)
+            finally:
+                self._jobs.task_done()
+
+    def _fan_out(self, job: _Job) -> None:
+        now = self._clock.now()
+        links = self.links
+        with self._sessions.begin() as session:
+            alert = self._row(session, job.alert_id)
+            content = content_of(alert)
+            version = len(alert.versions)
+            known = {
+                (recipient.device_id, recipient.person_id): recipient
+                for recipient in session.scalars(
+                    select(DisasterRecipient).where(DisasterRecipient.alert_id == job.alert_id)
+                )
+            }
+            recipients = list(known.values())
+            if job.purpose != "cancel":
+                located = self._locate(session, content.area)
+                fresh = self._new_recipients(session, job.alert_id, located, known, now)
+                recipients.extend(fresh)
+                self._choose_shelters(session, content.hazard, recipients)
+            session.flush()
+            count = 0
+            for recipient in recipients:
+                count += self._queue_deliveries(session, recipient, content, job, version, links, now)
+        log.info("disaster alert %d (%s): %d deliveries queued", job.alert_id, job.purpose, count)
+        self._wakeup.set()
+
+    def _new_recipients(
+        self,
+        session: Session,
+        alert_id: int,
+        located: _Located,
+        known: dict[tuple[int | None, int | None], DisasterRecipient],
+        now: datetime,
+    ) -> list[DisasterRecipient]:
+        fresh: list[DisasterRecipient] = []
+        device_ids = sorted((located.devices_home | located.devices_live) - {key[0] for key in known if key[0]})
+        for chunk in _chunks(device_ids, 500):
+            for device in session.scalars(select(ResidentDevice).where(ResidentDevice.id.in_(chunk))):
+                at_home = device.id in located.devices_home and device.home_lat is not None
+                lat = device.home_lat if at_home else device.live_lat
+                lon = device.home_lon if at_home else device.live_lon
+                if lat is None or lon is None:
+                    continue
+                fresh.append(
+                    DisasterRecipient(
+                        alert_id=alert_id,
+                        device_id=device.id,
+                        language=device.language,
+                        lat=lat,
+                        lon=lon,
+                        created_at=now,
+                    )
+                )
+        person_ids = sorted(located.people - {key[1] for key in known if key[1]})
+        for chunk in _chunks(person_ids, 500):
+            rows = session.execute(
+                select(Person.id, Person.language, Household.lat, Household.lon)
+                .join(Household, Person.household_id == Household.id)
+                .where(Person.id.in_(chunk))
+            ).all()
+            for person_id, language, lat, lon in rows:
+                fresh.append(
+                    DisasterRecipient(
+                        alert_id=alert_id,
+                        person_id=person_id,
+                        language=pick_language(language).value,
+                        lat=lat,
+                        lon=lon,
+                        created_at=now,
+                    )
+                )
+        session.add_all(fresh)
+        return fresh
+
+    @staticmethod
+    def _choose_shelters(session: Session, hazard: Hazard, recipients: list[DisasterRecipient]) -> None:
+        if not recipients:
+            return
+        finder = ShelterFinder(hazard)
+        choices = finder.nearest_many(
+            np.array([recipient.lat for recipient in recipients], dtype=np.float64),
+            np.array([recipient.lon for recipient in recipients], dtype=np.float64),
+        )
+        for recipient, choice in zip(recipients, choices, strict=True):
+            recipient.shelter_id = choice.shelter.id if choice else None
+            recipient.shelter_name = choice.shelter.name if choice else None
+            recipient.shelter_distance_m = round(choice.distance_m, 1) if choice else None
+
+    def _queue_deliveries(
+        self,
+        session: Session,
+        recipient: DisasterRecipient,
+        content: AlertContent,
+        job: _Job,
+        version: int,
+        links: SafetyLinks,
+        now: datetime,
+    ) -> int:
+        shelter = shelter_choice(recipient)
+        answer_links = (
+            links.links(alert_id=job.alert_id, recipient_id=recipient.id) if job.purpose != "cancel" else None
+        )
+        rows: list[DisasterDelivery] = []
+
+        def add(channel: str, address: str, language: Language, person: str | None) -> None:
+            message = compose(content, language, shelter=shelter, links=answer_links, person=person)
+            payload = {
+                "title": message.title,
+                "body": message.body,
+                "lang": language.value,
+                "alert_id": job.alert_id,
+                "purpose": job.purpose,
+                "tag": f"disaster-{job.alert_id}",
+                "map": message.map_link,
+                "safe_url": message.safe_url,
+                "need_help_url": message.need_help_url,
+            }
+            rows.append(
+                DisasterDelivery(
+                    alert_id=job.alert_id,
+                    recipient_id=recipient.id,
+                    version=version,
+                    purpose=job.purpose,
+                    channel=channel,
+                    address=address,
+                    title=message.title,
+                    body=message.body,
+                    payload=payload,
+                    state="pending",
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+
+        if recipient.device_id is not None:
+            device = session.get(ResidentDevice, recipient.device_id)
+            if device is None:
+                return 0
+            language = pick_language(device.language)
+            if device.webpush:
+                add("webpush", "", language, None)
+            for url in device.apprise_urls or []:
+                add("apprise", url, language, None)
+        elif recipient.person_id is not None:
+            person = session.get(Person, recipient.person_id)
+            if person is None:
+                return 0
+            contacts = session.scalars(
+                select(Contact).where(
+                    Contact.household_id == person.household_id, Contact.role == "family", Contact.active.is_(True)
+                )
+            )
+            for contact in contacts:
+                if contact.channels:
+                    add("apprise", contact.channels[0].apprise_url, pick_language(contact.language), person.name)
+        session.add_all(rows)
+        return len(rows)
+
+    # --- sending ----------------------------------------------------------------------------------
+
+    def _dispatch_forever(self) -> None:
+        while not self._stopping.is_set():
+            self._wakeup.wait(timeout=self._poll_interval_s)
+            self._wakeup.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                due = self._due_ids()
+            except Exception:
+                log.exception("could not read the disaster deliveries")
+                continue
+            executor = self._executor
+            for delivery_id in due:
+                if executor is None or self._stopping.is_set():
+                    return
+                if self._claim(delivery_id):
+                    executor.submit(self._work, delivery_id)
+            if len(due) == DUE_BATCH:
+                self._wakeup.set()
+
+    def run_due(self) -> int:
+        """Send everything due now, in this thread; return the number of attempts (tests, CLI)."""
+        made = 0
+        for delivery_id in self._due_ids():
+            if self._claim(delivery_id):
+                self._work(delivery_id)
+                made += 1
+        return made
+
+    def _claim(self, delivery_id: int) -> bool:
+        with self._claim_lock:
+            if delivery_id in self._in_flight:
+                return False
+            self._in_flight.add(delivery_id)
+            return True
+
+    def _due_ids(self) -> list[int]:
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(DisasterDelivery.id)
+                    .where(DisasterDelivery.state == "pending", DisasterDelivery.next_attempt_at <= self._clock.now())
+                    .order_by(DisasterDelivery.next_attempt_at, DisasterDelivery.id)
+                    .limit(DUE_BATCH)
+                )
+            )
+
+    def _work(self, delivery_id: int) -> None:
+        try:
+            self._attempt(delivery_id)
+        except Exception:
+            log.exception("disaster delivery %d: attempt failed unexpectedly", delivery_id)
+        finally:
+            with self._claim_lock:
+                self._in_flight.discard(delivery_id)
+
+    def _attempt(self, delivery_id: int) -> None:
+        with self._sessions() as session:
+            delivery = session.get(DisasterDelivery, delivery_id)
+            if delivery is None or delivery.state != "pending":
+                return
+            channel, address, title, body, payload = (
+                delivery.channel,
+                delivery.address,
+                delivery.title,
+                delivery.body,
+                delivery.payload,
+            )
+            subscription: dict[str, Any] | None = None
+            device_id: int | None = None
+            if channel == "webpush":
+                recipient = session.get(DisasterRecipient, delivery.recipient_id)
+                device = session.get(ResidentDevice, recipient.device_id) if recipient and recipient.device_id else None
+                subscription = device.webpush if device is not None else None
+                device_id = device.id if device is not None else None
+        if channel == "webpush":
+            if subscription is None or self.webpush is None:
+                result = PushResult(ok=False, gone=True, error="no Web Push subscription")
+            else:
+                result = self.webpush.send(subscription, json.dumps(payload, ensure_ascii=False).encode())
+        else:
+            sent = self._apprise.send(address, title=title, body=body)
+            result = PushResult(ok=sent.ok, error=sent.error)
+        self._record(delivery_id, result, device_id=device_id, subscription=subscription)
+
+    def _record(
+        self, delivery_id: int, result: PushResult, *, device_id: int | None, subscription: dict[str, Any] | None
+    ) -> None:
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            delivery = session.get(DisasterDelivery, delivery_id)
+            if delivery is None:
+                return
+            delivery.attempts += 1
+            if result.ok:
+                delivery.state, delivery.sent_at, delivery.last_error = "sent", now, None
+                return
+            delivery.last_error = result.error or "delivery failed"
+            if result.gone:
+                delivery.state = "gone"
+                device = session.get(ResidentDevice, device_id) if device_id is not None else None
+                # only forget the subscription that failed, not one the device sent meanwhile
+                if device is not None and device.webpush == subscription:
+                    device.webpush = None
+                    log.info("device %d: Web Push subscription expired (%s), removed", device_id, result.status)
+            elif delivery.attempts < self._max_attempts:
+                delivery.next_attempt_at = now + timedelta(seconds=self._retry_base_s * 2 ** (delivery.attempts - 1))
+            else:
+                delivery.state = "failed"
+                log.warning("disaster delivery %d failed: %s", delivery_id, result.error)
+
+    def delivery_counts(self, alert_id: int) -> dict[str, dict[str, int]]:
+        """Return the deliveries of an alert by purpose and state."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(DisasterDelivery.purpose, DisasterDelivery.state, func.count())
+                .where(DisasterDelivery.alert_id == alert_id)
+                .group_by(DisasterDelivery.purpose, DisasterDelivery.state)
+            ).all()
+        counts: dict[str, dict[str, int]] = {}
+        for purpose, state, count in rows:
+            counts.setdefault(purpose, {})[state] = int(count)
+        return counts
+
+    # --- safety answers ---------------------------------------------------------------------------
+
+    def answer_link(self, token: str) -> tuple[DisasterAlert, SafetyAnswer]:
+        """Record the answer a signed link carries; return the alert and the answer."""
+        signed = self.links.verify(token)
+        self.answer(signed.alert_id, signed.recipient_id, signed.answer, source="link")
+        return self.get(signed.alert_id), signed.answer
+
+    def answer(self, alert_id: int, recipient_id: int, answer: SafetyAnswer, *, source: str) -> None:
+        """Record a recipient's latest answer ("need help" from a button is never overwritten by a link)."""
+        with self._sessions.begin() as session:
+            recipient = session.get(DisasterRecipient, recipient_id)
+            if recipient is None or recipient.alert_id != alert_id:
+                raise DisasterNotFound("no such recipient of this alert")
+            recipient.answer, recipient.answer_source, recipient.answered_at = answer.value, source, self._clock.now()
+
+    def device_recipient(self, alert_id: int, device_id: int) -> int:
+        """Return the recipient id of a device for an alert."""
+        with self._sessions() as session:
+            found = session.scalar(
+                select(DisasterRecipient.id).where(
+                    DisasterRecipient.alert_id == alert_id, DisasterRecipient.device_id == device_id
+                )
+            )
+        if found is None:
+            raise DisasterNotFound("this alert did not reach this device")
+        return found
+
+    def device_alerts(self, device_id: int) -> list[tuple[DisasterAlert, DisasterRecipient]]:
+        """Return the alerts that reached a device, newest first, with what it answered."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(DisasterAlert, DisasterRecipient)
+                .join(DisasterRecipient, DisasterRecipient.alert_id == DisasterAlert.id)
+                .where(DisasterRecipient.device_id == device_id)
+                .order_by(DisasterAlert.updated_at.desc())
+            ).all()
+            return [(alert, recipient) for alert, recipient in rows]
+
+    def emergency_button(self, household_id: str) -> int:
+        """Count a watched person's emergency button during an active alert as "need help"; return how many."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            recipients = session.scalars(
+                select(DisasterRecipient)
+                .join(Person, DisasterRecipient.person_id == Person.id)
+                .join(DisasterAlert, DisasterRecipient.alert_id == DisasterAlert.id)
+                .where(Person.household_id == household_id, DisasterAlert.state.in_(ACTIVE_STATES))
+            ).all()
+            for recipient in recipients:
+                recipient.answer, recipient.answer_source, recipient.answered_at = "need_help", "button", now
+        if recipients:
+            log.warning("household %s pressed the emergency button during a disaster alert", household_id)
+        return len(recipients)
+
+    def vulnerable(self, alert_id: int) -> list[VulnerablePerson]:
+        """Return the caseworker's list: every watched person the alert reached, nearest shelter's distance."""
+        with self._sessions() as session:
+            self._row(session, alert_id)
+            rows = session.execute(
+                select(DisasterRecipient, Person, Household)
+                .join(Person, DisasterRecipient.person_id == Person.id)
+                .join(Household, Person.household_id == Household.id)
+                .where(DisasterRecipient.alert_id == alert_id)
+                .order_by(Household.id, Person.id)
+            ).all()
+            open_rules: dict[str, list[str]] = {}
+            for household_id, rule in session.execute(
+                select(Alert.household_id, Alert.rule).where(Alert.state != "resolved")
+            ):
+                open_rules.setdefault(household_id, []).append(rule)
+            return [
+                VulnerablePerson(
+                    recipient_id=recipient.id,
+                    person_id=person.id,
+                    name=person.name,
+                    household_id=household.id,
+                    address=household.address,
+                    status=", ".join(sorted(open_rules.get(household.id, []))) or "ok",
+                    answer=recipient.answer,
+                    answered_at=recipient.answered_at,
+                    shelter=recipient.shelter_name,
+                    shelter_distance_m=recipient.shelter_distance_m,
+                )
+                for recipient, person, household in rows
+            ]
+
+    def safety_report(self, alert_id: int) -> SafetyReport:
+        """Return the counts of answers and the watched people not heard from (the operator's live view)."""
+        people = self.vulnerable(alert_id)
+        with self._sessions() as session:
+            answers = session.execute(
+                select(DisasterRecipient.answer, func.count())
+                .where(DisasterRecipient.alert_id == alert_id)
+                .group_by(DisasterRecipient.answer)
+            ).all()
+        counter: Counter[str | None] = Counter({answer: int(count) for answer, count in answers})
+        everyone = SafetyTally(
+            total=sum(counter.values()), safe=counter[SafetyAnswer.SAFE.value], need_help=counter["need_help"]
+        )
+        watched = tally(len(people), (SafetyAnswer(person.answer) for person in people if person.answer))
+        return SafetyReport(
+            alert_id=alert_id,
+            everyone=everyone,
+            watched=watched,
+            unanswered=[person for person in people if person.answer is None],
+        )
+
+
+class DisasterAwareLifecycle:
+    """The watch lifecycle, plus: an emergency button during a disaster alert counts as "need help"."""
+
+    def __init__(self, lifecycle: Any, desk: DisasterDesk) -> None:
+        self._lifecycle = lifecycle
+        self._desk = desk
+
+    def apply(self, signals: Sequence[AlertSignal]) -> list[int]:
+        touched: list[int] = self._lifecycle.apply(signals)
+        for signal in signals:
+            if signal.action == "raise" and signal.rule is RuleName.EMERGENCY_BUTTON:
+                try:
+                    self._desk.emergency_button(signal.household_id)
+                except Exception:
+                    log.exception("emergency button of %s not counted as a safety answer", signal.household_id)
+        return touched
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lifecycle, name)
+
+
+def link_secret(configured: str | None, data_dir: Path) -> str:
+    """Return the safety links' secret: the configured one, else one generated once and kept in the data dir."""
+    if configured:
+        return configured
+    path = data_dir / LINK_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return secret
+
+
+def _check_point(lat: float, lon: float) -> None:
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise DisasterError(f"not a location: {lat}, {lon}")
+
+
+def _inside(rows: Sequence[Any], plane: Any) -> set[int]:
+    if not rows:
+        return set()
+    data = np.array([(row[0], row[1], row[2]) for row in rows], dtype=np.float64)
+    index = LocationIndex.from_latlon(data[:, 0].astype(np.int64), data[:, 1], data[:, 2])
+    return {int(key) for key in index.within(plane)}
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def shelter_choice(recipient: DisasterRecipient) -> ShelterChoice | None:
+    if recipient.shelter_id is None:
+        return None
+    from maps import emergency_sites, evacuation_shelters
+
+    for shelter in (*emergency_sites(), *evacuation_shelters()):
+        if shelter.id == recipient.shelter_id:
+            return ShelterChoice(shelter=shelter, distance_m=recipient.shelter_distance_m or 0.0)
+    return None
