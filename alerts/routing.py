@@ -81,7 +81,8 @@ def escalation_steps(
     steps: list[list[ContactT]]
     if rule in DEVICE_RULES:
         steps = [installers + caseworkers]
-        if family_hears_devices:
+        # a home with nobody else must still hear of its equipment: no alert goes to nobody
+        if family_hears_devices or not (installers or caseworkers or oncall):
             steps += [[contact] for contact in family]
         steps.append(oncall)
     else:

@@ -69,6 +69,10 @@ class WatchSettings:
     sensor_silent_after_hours: float = 26.0
     low_battery_pct: float = 20.0
     device_alerts_to_family: bool = False
+    # escalation: each step waits this long for an acknowledgement; high severity is reminded
+    escalation_step_min: float = 10.0
+    escalation_critical_step_min: float = 3.0
+    reminder_every_min: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ over; when every channel has failed the notification is marked failed. Every att
 DeliveryAttempt row, the delivery log.
 
 `wake()` sends at once (an emergency must reach the family's phone within a fraction of a
-second of the button press); a once-a-second poll picks up retries as they fall due.
+second of the button press); a once-a-second poll picks up retries as they fall due, and runs
+the duties added with `add_duty` first (the alert lifecycle's escalation steps), so what they
+queue goes out in the same round.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -71,6 +74,11 @@ class NotificationOutbox:
         self._in_flight: set[int] = set()
         self._dispatcher: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._duties: list[Callable[[], object]] = []
+
+    def add_duty(self, duty: Callable[[], object]) -> None:
+        """Run `duty` on every poll, before the due notifications are read (e.g. escalation steps)."""
+        self._duties.append(duty)
 
     def start(self) -> None:
         """Start sending in the background: at once when woken, and on a one-second poll."""
@@ -125,6 +133,7 @@ class NotificationOutbox:
             self._wakeup.clear()
             if self._stopping.is_set():
                 return
+            self._run_duties()
             try:
                 due = self._due_ids()
             except Exception:
@@ -136,6 +145,14 @@ class NotificationOutbox:
                     return
                 if self._claim(notification_id):
                     executor.submit(self._work, notification_id)
+
+    def _run_duties(self) -> None:
+        for duty in self._duties:
+            try:
+                duty()
+            except Exception:
+                # a failing duty must not stop deliveries; it runs again on the next poll
+                log.exception("outbox duty %r failed", duty)
 
     def _work(self, notification_id: int) -> None:
         try:

@@ -23,6 +23,7 @@ from alerts.signals import EventObserved, GatewayHeard, Observation
 from cloud.db.bulk import insert_rows, update_from_rows
 from cloud.db.models import Device, Gateway, LocationRecord, SeenMessage, StoredEvent
 from cloud.db.session import Sessions
+from cloud.ingest.rules import reading_observations
 from cloud.ingest.stats import IngestStats
 from cloud.telemetry import Sample, TelemetryStore
 from protocol import (
@@ -648,6 +649,8 @@ class IngestPipeline:
                         room=message.room,
                     )
                 )
+            elif isinstance(message, ReadingBatch):
+                events.extend(reading_observations(household_id, message))
         for gateway_id in heard:
             last_heard[gateway_id] = now
         # the gateway is alive before its events are judged

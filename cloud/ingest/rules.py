@@ -9,15 +9,39 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from alerts.signals import AlertSignal, HouseholdProfile, Observation
+from alerts.signals import AlertSignal, HouseholdProfile, Observation, ReadingObserved
 from cloud.db.models import RuleCheckpoint
 from cloud.db.session import Sessions
 from cloud.ingest.stats import IngestStats
-from protocol import Clock
+from protocol import Clock, Metric, Reading, ReadingBatch
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_KEY = "rules"
+# The metrics a rule reads (heat, cold, low battery); the others never reach the engine.
+RULE_METRICS = frozenset({Metric.TEMPERATURE_C, Metric.HUMIDITY_PCT, Metric.BATTERY_PCT})
+
+
+def reading_observations(household_id: str, batch: ReadingBatch) -> list[ReadingObserved]:
+    """Return what the rules need of a reading batch: the latest value per device and rule metric."""
+    latest: dict[tuple[str, Metric], Reading] = {}
+    for reading in batch.readings:
+        if reading.metric in RULE_METRICS:
+            key = (reading.device_id, reading.metric)
+            current = latest.get(key)
+            if current is None or reading.ts >= current.ts:
+                latest[key] = reading
+    return [
+        ReadingObserved(
+            household_id=household_id,
+            gateway_id=batch.gateway_id,
+            device_id=reading.device_id,
+            metric=reading.metric.value,
+            value=reading.value,
+            ts=reading.ts,
+        )
+        for reading in latest.values()
+    ]
 
 
 class Rules(Protocol):

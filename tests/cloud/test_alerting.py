@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,20 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def lifecycle(sessions: sessionmaker[Session]) -> AlertLifecycle:
-    return AlertLifecycle(sessions=sessions, clock=ManualClock(NOW), public_url="https://mimamori.example/")
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def lifecycle(sessions: sessionmaker[Session], clock: ManualClock) -> AlertLifecycle:
+    return AlertLifecycle(sessions=sessions, clock=clock, public_url="https://mimamori.example/")
+
+
+def escalate_to_everyone(lifecycle: AlertLifecycle, clock: ManualClock) -> None:
+    """Let nobody acknowledge until every step of the chain was told."""
+    for _ in range(3):
+        clock.advance(timedelta(minutes=11))
+        lifecycle.run_escalations()
 
 
 def only_alert(sessions: sessionmaker[Session]) -> Alert:
@@ -39,18 +52,26 @@ def only_alert(sessions: sessionmaker[Session]) -> Alert:
         return alert
 
 
-def test_raise_opens_alert_and_notifies_routed_contacts_in_their_language(
+def test_raise_opens_alert_and_notifies_the_first_family_contact(
     lifecycle: AlertLifecycle, sessions: sessionmaker[Session]
 ) -> None:
-    """An emergency opens an alert and queues one message per family member and caseworker, in their language."""
+    """An emergency opens an alert and first tells the family contact of highest priority."""
     [alert_id] = lifecycle.apply([signal()])
     assert only_alert(sessions).state == "open"
-    assert notifications(sessions) == [
-        ("山田 一郎", "opened", "【緊急】山田 花子さんが緊急ボタンを押しました"),
-        ("Emma Yamada", "opened", "EMERGENCY: 山田 花子 pressed the emergency button"),
-        ("佐藤 ケアマネ", "opened", "【緊急】山田 花子さんが緊急ボタンを押しました"),
-    ]
+    assert notifications(sessions) == [("山田 一郎", "opened", "【緊急】山田 花子さんが緊急ボタンを押しました")]
     assert alert_id == only_alert(sessions).id
+
+
+def test_unacknowledged_alert_reaches_the_next_contacts_in_their_language(
+    lifecycle: AlertLifecycle, sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
+    """Nobody acknowledging moves the alert down the chain: next family member, then the caseworker."""
+    lifecycle.apply([signal()])
+    escalate_to_everyone(lifecycle, clock)
+    assert [row for row in notifications(sessions) if row[1] == "escalated"] == [
+        ("Emma Yamada", "escalated", "NOT YET HANDLED: EMERGENCY: 山田 花子 pressed the emergency button"),
+        ("佐藤 ケアマネ", "escalated", "【未対応・再通知】【緊急】山田 花子さんが緊急ボタンを押しました"),
+    ]
 
 
 def test_message_links_to_the_alert(lifecycle: AlertLifecycle, sessions: sessionmaker[Session]) -> None:
@@ -59,6 +80,24 @@ def test_message_links_to_the_alert(lifecycle: AlertLifecycle, sessions: session
     with sessions() as session:
         bodies = session.scalars(select(Alert).where(Alert.id == alert_id)).one().notifications
         assert all(f"https://mimamori.example/alerts/{alert_id}" in item.body for item in bodies)
+
+
+def test_high_severity_is_reminded_until_acknowledged(
+    lifecycle: AlertLifecycle, sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
+    """An unacknowledged emergency is repeated to those told every 15 minutes; acknowledging stops it."""
+    [alert_id] = lifecycle.apply([signal()])
+    clock.advance(timedelta(minutes=2))
+    lifecycle.run_escalations()
+    assert [purpose for _, purpose, _ in notifications(sessions)] == ["opened"]
+    clock.advance(timedelta(minutes=14))
+    lifecycle.run_escalations()
+    assert ("山田 一郎", "reminder") in [(name, purpose) for name, purpose, _ in notifications(sessions)]
+    lifecycle.acknowledge(alert_id, by="山田 一郎")
+    before = len(notifications(sessions))
+    clock.advance(timedelta(hours=1))
+    lifecycle.run_escalations()
+    assert len(notifications(sessions)) == before
 
 
 def test_repeated_raises_update_the_alert_without_new_notifications(
@@ -70,7 +109,7 @@ def test_repeated_raises_update_the_alert_without_new_notifications(
     alert = only_alert(sessions)
     assert alert.occurrences == 3
     assert alert.facts["room"] == "玄関"
-    assert len(notifications(sessions)) == 3
+    assert len(notifications(sessions)) == 1
 
 
 def test_clear_resolves_and_tells_those_notified(lifecycle: AlertLifecycle, sessions: sessionmaker[Session]) -> None:
@@ -93,12 +132,13 @@ def test_clear_without_an_open_alert_does_nothing(lifecycle: AlertLifecycle, ses
 
 
 def test_acknowledge_tells_the_others_who_is_handling_it(
-    lifecycle: AlertLifecycle, sessions: sessionmaker[Session]
+    lifecycle: AlertLifecycle, sessions: sessionmaker[Session], clock: ManualClock
 ) -> None:
     """Acknowledging tells the other contacts notified, by name, and records who did it."""
     [alert_id] = lifecycle.apply([signal()])
+    escalate_to_everyone(lifecycle, clock)
     alert = lifecycle.acknowledge(alert_id, by="山田 一郎")
-    assert (alert.state, alert.acknowledged_by, alert.acknowledged_at) == ("acknowledged", "山田 一郎", NOW)
+    assert (alert.state, alert.acknowledged_by, alert.acknowledged_at) == ("acknowledged", "山田 一郎", clock.now())
     acknowledged = [(name, title) for name, purpose, title in notifications(sessions) if purpose == "acknowledged"]
     assert [name for name, _ in acknowledged] == ["Emma Yamada", "佐藤 ケアマネ"]
     with sessions() as session:
@@ -109,9 +149,12 @@ def test_acknowledge_tells_the_others_who_is_handling_it(
     assert (audit.actor, audit.target) == ("山田 一郎", f"alert/{alert_id}")
 
 
-def test_resolve_by_a_person_tells_the_others(lifecycle: AlertLifecycle, sessions: sessionmaker[Session]) -> None:
+def test_resolve_by_a_person_tells_the_others(
+    lifecycle: AlertLifecycle, sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
     """Resolving by hand closes the alert and tells the other contacts who resolved it."""
     [alert_id] = lifecycle.apply([signal()])
+    escalate_to_everyone(lifecycle, clock)
     alert = lifecycle.resolve(alert_id, by="佐藤 ケアマネ")
     assert (alert.state, alert.resolved_by) == ("resolved", "佐藤 ケアマネ")
     resolved = [name for name, purpose, _ in notifications(sessions) if purpose == "resolved"]
@@ -126,7 +169,7 @@ def test_new_raise_after_resolution_opens_a_new_alert(
     lifecycle.resolve(first, by="山田 一郎")
     [second] = lifecycle.apply([signal()])
     assert second != first
-    assert [purpose for _, purpose, _ in notifications(sessions)].count("opened") == 6
+    assert [purpose for _, purpose, _ in notifications(sessions)].count("opened") == 2
 
 
 def test_acknowledging_a_resolved_alert_is_refused(lifecycle: AlertLifecycle) -> None:
@@ -164,6 +207,14 @@ def test_gateway_offline_falls_back_to_family_without_installer_or_caseworker(tm
     add_home(store, [FAMILY])
     AlertLifecycle(sessions=store, clock=ManualClock(NOW)).apply([signal(RuleName.GATEWAY_OFFLINE, facts={})])
     assert [name for name, _, _ in notifications(store)] == ["山田 一郎"]
+
+
+def test_gateway_offline_goes_to_the_installer_not_the_family(tmp_path: Path) -> None:
+    """With an installer on file, an offline gateway does not wake the family."""
+    store = entity_store(tmp_path)
+    add_home(store, [FAMILY, INSTALLER])
+    AlertLifecycle(sessions=store, clock=ManualClock(NOW)).apply([signal(RuleName.GATEWAY_OFFLINE, facts={})])
+    assert [name for name, _, _ in notifications(store)] == ["鈴木 設置"]
 
 
 def test_bad_signal_does_not_undo_the_rest_of_the_batch(

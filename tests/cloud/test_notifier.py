@@ -194,20 +194,17 @@ def test_channel_exception_is_logged_and_the_worker_goes_on(
 ) -> None:
     """A channel that raises counts as a failed attempt; the outbox keeps sending other messages."""
     broken = receiver.url("/broken")
-    add_home(
-        store,
-        [
-            ContactSpec("山田 一郎", "family", [broken], priority=0),
-            ContactSpec("佐藤 ケアマネ", "caseworker", [receiver.url("/sato")], priority=1),
-        ],
-    )
+    add_home(store, [ContactSpec("山田 一郎", "family", [broken], priority=0)])
+    add_home(store, [ContactSpec("佐藤 一郎", "family", [receiver.url("/sato")])], household_id="taito-0002")
     outbox = NotificationOutbox(sessions=store, clock=clock, channel=FlakyChannel(broken), workers=1)
     outboxes.append(outbox)
     outbox.start()
-    AlertLifecycle(sessions=store, clock=clock, on_notification=outbox.wake).apply([signal()])
+    AlertLifecycle(sessions=store, clock=clock, on_notification=outbox.wake).apply(
+        [signal(), signal(household_id="taito-0002")]
+    )
     receiver.wait_for("/sato", timeout=5)
     AlertLifecycle(sessions=store, clock=clock, on_notification=outbox.wake).apply(
-        [signal(RuleName.INACTIVITY, facts={})]
+        [signal(RuleName.INACTIVITY, facts={}, household_id="taito-0002")]
     )
     receiver.wait_for("/sato", count=2, timeout=5)
     assert (f"json://127.0.0.1:{receiver.port}", False, "RuntimeError: driver crashed") in attempts(store)
