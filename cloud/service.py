@@ -12,24 +12,24 @@ import logging
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from alerts.signals import HouseholdProfile, WatchSettings
+from alerts.signals import HouseholdProfile
 from cloud.config import Settings
 from cloud.db.models import Household
 from cloud.db.session import Sessions, make_sessions, migrate
 from cloud.ingest import GatewayRegistry, IngestPipeline, IngestSnapshot, IngestStats, MqttIngest, RuleStream
 from cloud.ingest.rules import load_checkpoint
-from cloud.provisioning import parse_hhmm
 from cloud.telemetry import TelemetryStore, open_telemetry_store
 from protocol import Clock, SystemClock
 
 if TYPE_CHECKING:
     import uvicorn
 
+    from cloud.ack_links import AckLinkSigner
     from cloud.alerting import AlertLifecycle
     from cloud.disaster import DisasterDesk
     from cloud.notifier import NotificationOutbox
@@ -43,34 +43,47 @@ class ServiceNotStarted(RuntimeError):
     """The service was asked for something that exists only after start()."""
 
 
-def profile_from_household(household: Household, *, gateway_offline_after_s: float = 180.0) -> HouseholdProfile:
+def profile_from_household(
+    household: Household, *, gateway_offline_after_s: float = 180.0, overrides: dict[str, Any] | None = None
+) -> HouseholdProfile:
     """Return what the rules need to know of a household (people and gateways loaded)."""
+    from cloud.watch_settings import watch_settings_of
+
     person_name = household.people[0].name if household.people else household.name
     return HouseholdProfile(
         household_id=household.id,
         person_name=person_name,
         gateway_ids=frozenset(gateway.id for gateway in household.gateways),
-        settings=WatchSettings(
-            inactivity_day_hours=household.inactivity_day_hours,
-            inactivity_night_cap_hours=household.inactivity_night_cap_hours,
-            night_start=parse_hhmm(household.night_start),
-            night_end=parse_hhmm(household.night_end),
-            timezone=household.timezone,
-            gateway_offline_after_s=gateway_offline_after_s,
-        ),
+        settings=watch_settings_of(household, overrides, gateway_offline_after_s=gateway_offline_after_s),
     )
 
 
 def load_profiles(sessions: Sessions, *, gateway_offline_after_s: float = 180.0) -> list[HouseholdProfile]:
     """Return the rule profile of every household."""
     with sessions() as session:
+        from cloud.db.watch import HouseholdWatchRules
+
+        overrides = {row.household_id: row.settings for row in session.scalars(select(HouseholdWatchRules))}
         households = session.scalars(
             select(Household).options(selectinload(Household.people), selectinload(Household.gateways))
         )
         return [
-            profile_from_household(household, gateway_offline_after_s=gateway_offline_after_s)
+            profile_from_household(
+                household, gateway_offline_after_s=gateway_offline_after_s, overrides=overrides.get(household.id)
+            )
             for household in households
         ]
+
+
+def _ack_links(settings: Settings) -> AckLinkSigner:
+    """Return the signer of one-tap acknowledgement links, with the configured or kept secret."""
+    from datetime import timedelta
+
+    from cloud.ack_links import AckLinkSigner, link_secret
+
+    configured = settings.ack_link_secret.get_secret_value() if settings.ack_link_secret else None
+    secret = link_secret(configured=configured, demo=settings.demo, data_dir=settings.data_dir)
+    return AckLinkSigner(secret, ttl=timedelta(hours=settings.ack_link_ttl_h))
 
 
 def _disaster_desk(service: CloudService) -> DisasterDesk:
@@ -142,7 +155,10 @@ class CloudService:
                 clock=self.clock,
                 on_notification=self._outbox.wake,
                 public_url=settings.public_url,
+                links=_ack_links(settings),
             )
+            # escalation steps and reminders fall due on the outbox's one-second poll
+            self._outbox.add_duty(self._lifecycle.run_escalations)
             self._disaster = _disaster_desk(self)
             self._registry = GatewayRegistry(sessions)
             self._registry.reload()

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cloud.api.deps import STAFF, ServiceDep, allow, guard
 from cloud.api.routes import (
+    ack,
     alerts,
     auth,
     console,
@@ -24,6 +25,7 @@ from cloud.api.routes import (
     notifications,
     residents,
     stream,
+    watch_settings,
 )
 from cloud.api.schemas import HealthOut
 from cloud.auth import Accounts
@@ -115,11 +117,13 @@ def create_app(service: CloudService) -> FastAPI:
     app.include_router(public)
     # every route here passes the guard: logged in, and scoped to what the caller may see
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard)])
-    for module in (households, gateways, devices, alerts, notifications, ingest, console, stream):
+    for module in (households, gateways, devices, alerts, notifications, ingest, console, stream, watch_settings):
         api.include_router(module.router)
     # disaster alerts are the ward's to write: staff only
     api.include_router(disaster.router, dependencies=[Depends(allow(*STAFF))])
     app.include_router(api)
+    # one-tap acknowledgement links in notifications: public, the signed token is the credential
+    app.include_router(ack.router)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
