@@ -82,7 +82,8 @@ class Settings(BaseSettings):
 
     # watch alerts (cloud/alerting.py, cloud/ack_links.py)
     ack_link_secret: SecretStr | None = Field(
-        default=None, description="Key of the one-tap acknowledgement links; generated once into the data dir when unset."
+        default=None,
+        description="Key of the one-tap acknowledgement links; generated once into the data dir when unset.",
     )
     ack_link_ttl_h: float = Field(default=72.0, gt=0, le=24 * 30, description="Hours an acknowledgement link works.")
 
