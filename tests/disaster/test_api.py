@@ -179,7 +179,7 @@ def test_emergency_button_during_an_alert_counts_as_need_help(
         action="raise", household_id="asakusa-01", rule=RuleName.EMERGENCY_BUTTON, severity=Severity.CRITICAL, at=START
     )
 
-    service._rules._apply([signal])  # noqa: SLF001 (the rule stream's own entry, as ingest calls it)
+    service._rules._apply([signal])
 
     [person] = api.get(f"/api/v1/disaster/alerts/{alert_id}/vulnerable").json()
     assert person["answer"] == "need_help"
