@@ -59,6 +59,9 @@ LEARNED_SLACK_MIN = 30.0
 # A day type (weekday/weekend) needs this many days of its own before it is used alone.
 MIN_DAYS_PER_TYPE = 4
 UNKNOWN = -1
+# A quiet spell is learned as if it lasted this much longer, so a nap that usually ends just
+# before an hour begins still covers that hour on the day it ends a little later.
+LEARN_TOLERANCE = timedelta(minutes=15)
 
 # A gateway back from an outage first sends its status, then drains its outbox; give the
 # replayed events time to arrive before judging the household by them.
@@ -400,7 +403,7 @@ class InactivityRule:
             if kind not in MOVEMENT_KINDS:
                 continue
             if previous is not None and previous[1] not in DOOR_KINDS and ts > previous[0]:
-                self.state.routine.record_quiet(previous[0], ts, self.config.zone)
+                self.state.routine.record_quiet(previous[0], ts + LEARN_TOLERANCE, self.config.zone)
             previous = (ts, kind)
         self._deadline = None
 
@@ -413,7 +416,7 @@ class InactivityRule:
         if back_at is not None and back_at > last:
             return  # the gateway was away during the spell: the data has a hole
         routine = state.routine
-        routine.record_quiet(last, now_ts, self.config.zone)
+        routine.record_quiet(last, now_ts + LEARN_TOLERANCE, self.config.zone)
         today = now_ts.astimezone(self.config.zone).date().isoformat()
         routine.forget_before(today, self.config.history_days)
 
