@@ -5,12 +5,15 @@ Imports only protocol/ of ours, so it runs on the gateway beside edge/.
 
 from firmware_config.loader import ConfigError, load_gateway_settings
 from firmware_config.settings import (
+    BleBeaconDevice,
+    BleTag,
     DeviceSettings,
     DoorContactDevice,
     Ds18b20Device,
     EmergencyButtonDevice,
     GatewaySettings,
     GpioDevice,
+    GpsNmeaDevice,
     HwmonClimateDevice,
     MqttSettings,
     OutboxSettings,
@@ -20,6 +23,8 @@ from firmware_config.settings import (
 )
 
 __all__ = [
+    "BleBeaconDevice",
+    "BleTag",
     "ConfigError",
     "DeviceSettings",
     "DoorContactDevice",
@@ -27,6 +32,7 @@ __all__ = [
     "EmergencyButtonDevice",
     "GatewaySettings",
     "GpioDevice",
+    "GpsNmeaDevice",
     "HwmonClimateDevice",
     "MqttSettings",
     "OutboxSettings",

@@ -122,8 +122,52 @@ class HwmonClimateDevice(_Strict):
     room: Room
 
 
+class BleTag(_Strict):
+    """A tag a person carries, registered to a gateway that scans for it."""
+
+    id: DeviceId
+    tag_id: str = Field(
+        pattern=r"^(ibeacon:[0-9a-fA-F-]{36}:\d{1,5}:\d{1,5}|eddystone:[0-9a-f]{20}:[0-9a-f]{12})$",
+        description='"ibeacon:<uuid>:<major>:<minor>" or "eddystone:<namespace>:<instance>".',
+    )
+
+
+class BleBeaconDevice(_Strict):
+    """A BLE scanner (the Pi's own radio via BlueZ) watching for registered tags at home."""
+
+    type: Literal["ble_beacon"]
+    id: DeviceId
+    room: Room = "entrance"
+    tags: list[BleTag] = Field(min_length=1)
+    lat: float = Field(ge=-90, le=90, description="Where the gateway is: the position of a tag at home.")
+    lon: float = Field(ge=-180, le=180)
+    home_radius_m: float = Field(default=20.0, gt=0, le=500, description="Reported accuracy of a tag at home.")
+    min_rssi_dbm: int = Field(default=-85, ge=-127, le=0, description="Smoothed RSSI needed to count as home.")
+    rssi_smoothing: float = Field(default=0.3, gt=0, le=1, description="Weight of a new RSSI in the average.")
+    away_after_s: float = Field(default=120.0, ge=5, le=3600, description="Unheard this long: not home.")
+    report_every_s: float = Field(default=300.0, ge=10, le=3600, description="Repeat 'home' this often.")
+
+
+class GpsNmeaDevice(_Strict):
+    """A GPS receiver speaking NMEA 0183 on a serial port (or a pty/file)."""
+
+    type: Literal["gps_nmea"]
+    id: DeviceId
+    room: Room = "outdoor"
+    port: str = Field(default="/dev/ttyUSB0", min_length=1)
+    baud: int = Field(default=9600, ge=1200, le=921_600)
+    uere_m: float = Field(default=5.0, gt=0, le=100, description="Range error: accuracy = HDOP × this.")
+    min_interval_s: float = Field(default=30.0, ge=1, le=3600, description="At most one fix this often.")
+
+
 DeviceSettings = Annotated[
-    PirMotionDevice | DoorContactDevice | EmergencyButtonDevice | Ds18b20Device | HwmonClimateDevice,
+    PirMotionDevice
+    | DoorContactDevice
+    | EmergencyButtonDevice
+    | Ds18b20Device
+    | HwmonClimateDevice
+    | BleBeaconDevice
+    | GpsNmeaDevice,
     Field(discriminator="type"),
 ]
 GpioDevice = PirMotionDevice | DoorContactDevice | EmergencyButtonDevice

@@ -1,0 +1,96 @@
+"""BLE advertisement parsers on published advertisement bytes, and presence of a tag at home.
+
+Sources of the bytes (copied verbatim as hex strings):
+- Eddystone-UID: AltBeacon android-beacon-library (Apache-2.0),
+  lib/src/test/java/org/altbeacon/beacon/GattBeaconTest.java, testDetectsEddystoneUID.
+- Eddystone-TLM: AltBeacon android-beacon-library (Apache-2.0),
+  lib/src/test/java/org/altbeacon/beacon/BeaconParserTest.java,
+  testReEncodesBeaconForEddystoneTelemetry.
+- iBeacon: the "Complete data" example of forforf/multi_beacon, ibeacon_protocol.md
+  (UUID 83256B74-78D0-43A4-8269-05F9DC8A44BA, major 16, minor 32, measured power -58).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from edge.beacons import (
+    EddystoneTlm,
+    EddystoneUid,
+    IBeacon,
+    parse_ad_structures,
+    parse_frames,
+)
+from edge.drivers import TagPresence
+from firmware_config import BleBeaconDevice
+
+ALTBEACON_EDDYSTONE_UID = (
+    "0201060303aafe1516aafe00e700010203040506070809010203040506"
+    "000000000000000000000000000000000000000000000000000000000000000000"
+)
+ALTBEACON_EDDYSTONE_TLM = "0201060303aafe1516aafe2001021203130414243405152535"
+MULTI_BEACON_IBEACON = "02011A1AFF4C00021583256B7478D043A4826905F9DC8A44BA00100020C6"
+START = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+
+
+def frames_of(hex_bytes: str) -> list[object]:
+    return list(parse_frames(parse_ad_structures(bytes.fromhex(hex_bytes))))
+
+
+def test_ibeacon_bytes_give_uuid_major_minor_and_power() -> None:
+    """The published iBeacon advertisement parses to its UUID, major 16, minor 32, -58 dBm."""
+    assert frames_of(MULTI_BEACON_IBEACON) == [
+        IBeacon(uuid="83256b74-78d0-43a4-8269-05f9dc8a44ba", major=16, minor=32, tx_power_dbm=-58)
+    ]
+
+
+def test_eddystone_uid_bytes_give_namespace_and_instance() -> None:
+    """AltBeacon's Eddystone-UID vector parses to namespace 00…09, instance 01…06, -25 dBm."""
+    assert frames_of(ALTBEACON_EDDYSTONE_UID) == [
+        EddystoneUid(namespace="00010203040506070809", instance="010203040506", tx_power_dbm=-25)
+    ]
+
+
+def test_eddystone_tlm_bytes_give_battery_and_temperature() -> None:
+    """AltBeacon's Eddystone-TLM vector reads 530 mV, 3.07 °C and its two counters."""
+    [tlm] = frames_of(ALTBEACON_EDDYSTONE_TLM)
+    assert isinstance(tlm, EddystoneTlm)
+    assert tlm.battery_mv == 0x0212
+    assert tlm.temperature_c is not None and abs(tlm.temperature_c - (0x0313 / 256)) < 1e-9
+    assert tlm.advertisement_count == 0x04142434
+    assert tlm.uptime_s == 0x05152535 / 10
+
+
+def test_truncated_and_foreign_advertisements_give_no_frames() -> None:
+    """Cut-off bytes and other makers' data parse to nothing instead of raising."""
+    assert frames_of(MULTI_BEACON_IBEACON[:30]) == []
+    assert frames_of("02011a1aff180112342f234454cf6d4a0fadf2f4911ba9ffa600010002c5") == []
+    assert frames_of("ff") == []
+
+
+def scanner() -> BleBeaconDevice:
+    return BleBeaconDevice(
+        type="ble_beacon",
+        id="ble-entrance",
+        lat=35.7126,
+        lon=139.78,
+        tags=[{"id": "tag-hanako", "tag_id": "eddystone:00010203040506070809:010203040506"}],  # type: ignore[list-item]
+        away_after_s=60,
+    )
+
+
+def test_a_tag_heard_strongly_is_home_and_silence_makes_it_away() -> None:
+    """A registered tag becomes home when heard, stays through a short gap, leaves after the timeout."""
+    presence = TagPresence(scanner())
+    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
+    assert presence.heard(advert, -60, START) == [("tag-hanako", True, None)]
+    assert presence.check(START + timedelta(seconds=30)) == []
+    assert presence.check(START + timedelta(seconds=61)) == [("tag-hanako", False, None)]
+
+
+def test_one_weak_advertisement_does_not_make_a_tag_home() -> None:
+    """A far-away tag (smoothed RSSI below the threshold) is not counted home."""
+    presence = TagPresence(scanner())
+    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
+    assert presence.heard(advert, -100, START) == []
+    assert not presence.is_home("tag-hanako")
