@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: demo test lint format bench bench-ingest system-deps venv clean schema
+.PHONY: demo test lint format bench bench-ingest bench-disaster system-deps venv clean schema
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench: bench-ingest
 
 bench-ingest: $(STAMP) system-deps
 	$(BIN)/python -m bench.ingest
+
+bench-disaster: $(STAMP)
+	$(BIN)/python -m bench.disaster
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

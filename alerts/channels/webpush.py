@@ -8,7 +8,10 @@ subscription is gone for good: the caller removes it.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
+import os
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -18,12 +21,16 @@ from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from py_vapid import Vapid02
-from pywebpush import WebPusher
 
 VAPID_FILE = "vapid_private.pem"
 VAPID_LIFETIME_S = 12 * 3600
 GONE_STATUSES = frozenset({404, 410})
+RECORD_SIZE = 4096
+# 4096 bytes of body at most, less the header (86) and the tag and delimiter (17)
+MAX_PAYLOAD = 4096 - 86 - 17
 
 
 class SubscriptionError(ValueError):
@@ -112,10 +119,60 @@ def parse_subscription(subscription: dict[str, Any] | str) -> dict[str, Any]:
     return info
 
 
-def encrypt(subscription: dict[str, Any], payload: bytes) -> bytes:
-    """Encrypt a payload for one subscription (aes128gcm, a fresh ephemeral key each time)."""
-    reply = WebPusher(subscription).encode(payload, content_encoding="aes128gcm")
-    return bytes(reply["body"])
+@dataclass(frozen=True, slots=True)
+class ReceiverKeys:
+    """A subscription's keys, parsed once: the browser's P-256 public key and its auth secret."""
+
+    public_key: ec.EllipticCurvePublicKey
+    public_raw: bytes
+    auth: bytes
+
+    @classmethod
+    def of(cls, subscription: dict[str, Any]) -> ReceiverKeys:
+        """Parse the keys of a PushSubscription's JSON."""
+        keys = parse_subscription(subscription)["keys"]
+        public_raw, auth = _unb64(str(keys["p256dh"])), _unb64(str(keys["auth"]))
+        try:
+            public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_raw)
+        except ValueError as exc:
+            raise SubscriptionError(f"p256dh is not a P-256 point: {exc}") from None
+        if len(auth) != 16:
+            raise SubscriptionError("auth must be 16 bytes")
+        return cls(public_key=public_key, public_raw=public_raw, auth=auth)
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _hmac(key: bytes, message: bytes) -> bytes:
+    # the standard library's one-shot HMAC: a third of the cost of building an HMAC object
+    return hmac.digest(key, message, "sha256")
+
+
+def encrypt(receiver: ReceiverKeys | dict[str, Any], payload: bytes) -> bytes:
+    """Encrypt a payload for one subscription: RFC 8291 (aes128gcm, one record, a fresh ephemeral key).
+
+    Written out with `cryptography` rather than through http_ece: the same steps with the
+    subscription's key parsed once, which is what makes a 200,000-message fan-out fit in seconds.
+    """
+    keys = receiver if isinstance(receiver, ReceiverKeys) else ReceiverKeys.of(receiver)
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"a Web Push payload holds at most {MAX_PAYLOAD} bytes")
+    ephemeral = ec.generate_private_key(ec.SECP256R1())
+    ephemeral_raw = ephemeral.public_key().public_bytes(
+        encoding=serialization.Encoding.X962, format=serialization.PublicFormat.UncompressedPoint
+    )
+    shared = ephemeral.exchange(ec.ECDH(), keys.public_key)
+    # HKDF with one output block, as RFC 8291 §3.4 and RFC 8188 §2.2 spell out
+    prk_key = _hmac(keys.auth, shared)
+    ikm = _hmac(prk_key, b"WebPush: info\x00" + keys.public_raw + ephemeral_raw + b"\x01")
+    salt = os.urandom(16)
+    prk = _hmac(salt, ikm)
+    cek = _hmac(prk, b"Content-Encoding: aes128gcm\x00\x01")[:16]
+    nonce = _hmac(prk, b"Content-Encoding: nonce\x00\x01")[:12]
+    sealed = AESGCM(cek).encrypt(nonce, payload + b"\x02", None)  # \x02: the last (only) record
+    return salt + struct.pack("!IB", RECORD_SIZE, len(ephemeral_raw)) + ephemeral_raw + sealed
 
 
 class WebPushChannel:
