@@ -31,10 +31,26 @@ class RuleName(StrEnum):
     NIGHT_WANDERING = "night_wandering"
     SENSOR_SILENT = "sensor_silent"
     LOW_BATTERY = "low_battery"
+    # trackers and safe zones (alerts.rules.safe_zone), fed by location fixes in batches
+    SAFE_ZONE_EXIT = "safe_zone_exit"
+    LEFT_HOME_AT_NIGHT = "left_home_at_night"
+    NOT_BACK_BY = "not_back_by"
+    TRACKER_NO_FIX = "tracker_no_fix"
+    TAG_BATTERY_LOW = "tag_battery_low"
 
 
 # Rules about the equipment rather than the person: ward or installer contacts hear of them.
 DEVICE_RULES = frozenset({RuleName.GATEWAY_OFFLINE, RuleName.SENSOR_SILENT, RuleName.LOW_BATTERY})
+# Rules about where a person is: while one of them is open, family may see the live position.
+TRACKER_RULES = frozenset(
+    {
+        RuleName.SAFE_ZONE_EXIT,
+        RuleName.LEFT_HOME_AT_NIGHT,
+        RuleName.NOT_BACK_BY,
+        RuleName.TRACKER_NO_FIX,
+        RuleName.TAG_BATTERY_LOW,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
