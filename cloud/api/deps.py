@@ -213,6 +213,9 @@ def guard(request: Request, principal: PrincipalDep, session: SessionDep) -> Sco
             if not found or not scope.allows(household_id):
                 # the same answer as for something that does not exist: no oracle
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"{name.removesuffix('_id')} {value!r} not found")
+    # end the read: on SQLite every transaction holds the write lock (BEGIN IMMEDIATE), and the
+    # route may write through another session (the alert lifecycle, provisioning)
+    session.rollback()
     request.state.scope = scope
     return scope
 

@@ -9,6 +9,7 @@ from cloud.auth.accounts import (
     Principal,
     Role,
     audit,
+    audit_now,
     hash_password,
 )
 from cloud.auth.models import AlertNote, ApiToken, User, UserScope, WebSession
@@ -27,5 +28,6 @@ __all__ = [
     "UserScope",
     "WebSession",
     "audit",
+    "audit_now",
     "hash_password",
 ]

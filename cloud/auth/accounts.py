@@ -95,6 +95,15 @@ def audit(session: Session, *, at: datetime, actor: str, action: str, target: st
     session.add(AuditEntry(at=at, actor=actor, action=action, target=target, detail=detail))
 
 
+def audit_now(
+    sessions: sessionmaker[Session], *, at: datetime, actor: str, action: str, target: str, **detail: Any
+) -> None:
+    """Write one line of the audit log in its own transaction (beside a change made elsewhere)."""
+    with sessions() as session:
+        audit(session, at=at, actor=actor, action=action, target=target, **detail)
+        session.commit()
+
+
 class Accounts:
     """Create users, check passwords, open and resolve sessions and API tokens."""
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cloud.api.deps import FIELD, WATCHERS, ScopeDep, ServiceDep, SessionDep, allow
 from cloud.api.schemas import GatewayCreate, GatewayOut
-from cloud.auth import Principal, audit
+from cloud.auth import Principal, audit_now
 from cloud.db.models import Gateway
 from cloud.provisioning import AlreadyExists, NotFound, ProvisioningError, add_gateway
 
@@ -56,14 +56,13 @@ def register_gateway(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except ProvisioningError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    audit(
-        session,
+    audit_now(
+        service.sessions,
         at=service.clock.now(),
         actor=principal.actor,
         action="gateway.registered",
         target=f"gateway/{body.id}",
         household_id=body.household_id,
     )
-    session.commit()
     service.refresh_households()
     return get_gateway(body.id, session, scope)

@@ -19,7 +19,7 @@ from cloud.api.schemas import (
     WatchSettingsOut,
     WatchSettingsPatch,
 )
-from cloud.auth import Principal, audit
+from cloud.auth import Principal, audit_now
 from cloud.db.models import Alert, Contact, Device, Gateway, Household
 from cloud.provisioning import (
     AlreadyExists,
@@ -134,8 +134,9 @@ def create_household(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except ProvisioningError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    audit(session, at=service.clock.now(), actor=principal.actor, action="household.created", target=body.id)
-    session.commit()
+    audit_now(
+        service.sessions, at=service.clock.now(), actor=principal.actor, action="household.created", target=body.id
+    )
     service.refresh_households()
     return _household_out(_load(session, body.id), 0)
 
@@ -158,15 +159,14 @@ def patch_watch_settings(
         )
     except NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    audit(
-        session,
+    audit_now(
+        service.sessions,
         at=service.clock.now(),
         actor=principal.actor,
         action="household.watch_changed",
         target=household_id,
         **body.model_dump(exclude_unset=True, mode="json"),
     )
-    session.commit()
     service.refresh_households()
     return get_household(household_id, session, scope)
 
@@ -209,15 +209,14 @@ def create_contact(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except ProvisioningError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    audit(
-        session,
+    audit_now(
+        service.sessions,
         at=service.clock.now(),
         actor=principal.actor,
         action="contact.created",
         target=f"contact/{contact_id}",
         household_id=household_id,
     )
-    session.commit()
     contact = session.scalar(select(Contact).where(Contact.id == contact_id).options(selectinload(Contact.channels)))
     assert contact is not None
     return _contact_out(contact)
