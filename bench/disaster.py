@@ -287,7 +287,7 @@ def _payload() -> bytes:
         certainty=CapCertainty.LIKELY,
         area=AreaSpec(municipalities=(TAITO,)),
     )
-    links = AnswerLinks(safe="https://mimamori.example/api/v1/disaster/safety/" + "x" * 60, need_help="h" * 100)
+    links = AnswerLinks(safe="https://mimamori.example/api/v1/disaster/public/safety/" + "x" * 60, need_help="h" * 100)
     message = compose(content, Language.EN, shelter=ShelterFinder(Hazard.FLOOD).nearest(35.7148, 139.7967), links=links)
     return json.dumps({"title": message.title, "body": message.body, "alert_id": 1}, ensure_ascii=False).encode()
 

@@ -301,7 +301,7 @@ class DisasterDesk:
 
     @property
     def links(self) -> SafetyLinks:
-        return SafetyLinks(self._secret, base_url=self._links_base_url().rstrip("/") + "/api/v1/disaster/safety")
+        return SafetyLinks(self._secret, base_url=self._links_base_url().rstrip("/") + "/api/v1/disaster/public/safety")
 
     # --- residents' devices -----------------------------------------------------------------------
 
@@ -563,14 +563,14 @@ class DisasterDesk:
                     identifier=content.identifier,
                     title=text.headline if text else f"{content.hazard.value} ({content.message_type.value})",
                     updated=alert.updated_at,
-                    cap_url=f"{base_url}/api/v1/disaster/cap/{alert.id}.xml",
+                    cap_url=f"{base_url}/api/v1/disaster/public/cap/{alert.id}.xml",
                 )
             )
         return to_atom(
             entries,
-            feed_id=f"{base_url}/api/v1/disaster/cap/feed",
+            feed_id=f"{base_url}/api/v1/disaster/public/cap/feed",
             title="mimamori 災害情報 (CAP)",
-            self_url=f"{base_url}/api/v1/disaster/cap/feed",
+            self_url=f"{base_url}/api/v1/disaster/public/cap/feed",
             updated=max((alert.updated_at for alert in sent), default=self._clock.now()),
         )
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from cloud.api.deps import STAFF, ServiceDep, allow, guard
+from cloud.api.deps import STAFF, ServiceDep, allow, guard, register_token_resolver
 from cloud.api.routes import (
     ack,
     alerts,
@@ -29,6 +29,7 @@ from cloud.api.routes import (
 )
 from cloud.api.schemas import HealthOut
 from cloud.auth import Accounts
+from cloud.disaster import DEVICE_TOKEN_PREFIX
 from cloud.ingest import IngestSnapshot
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def create_app(service: CloudService) -> FastAPI:
     app.state.accounts = Accounts(sessions=service.sessions, clock=service.clock, secret=secret)
     # bearer token prefix -> resolver, for principals that are not users (resident devices)
     app.state.token_resolvers = {}
+    register_token_resolver(app, DEVICE_TOKEN_PREFIX, residents.resident_principal)
 
     @app.get("/health", response_model=HealthOut, tags=["operations"], responses={503: {"model": HealthOut}})
     def health(service: ServiceDep) -> JSONResponse:

@@ -162,7 +162,7 @@ def test_a_forged_safety_link_records_nothing(
         + "xx"
     )
 
-    page = anonymous.get(f"/api/v1/disaster/safety/{forged}")
+    page = anonymous.get(f"/api/v1/disaster/public/safety/{forged}")
 
     assert page.status_code == 404
     assert api.get(f"/api/v1/disaster/alerts/{alert_id}/safety").json()["watched"]["no_answer"] == 1
@@ -254,14 +254,14 @@ def test_cap_feed_lists_sent_alerts_and_serves_valid_cap(anonymous: httpx.Client
     alert_id = release(api, **FLOOD)
     draft_id = api.post("/api/v1/disaster/alerts", json=FLOOD).json()["id"]
 
-    feed = anonymous.get("/api/v1/disaster/cap/feed")
+    feed = anonymous.get("/api/v1/disaster/public/cap/feed")
     [link] = cap_links(feed.content)
     document = anonymous.get(urlsplit(link).path)
 
     assert feed.headers["content-type"].startswith("application/atom+xml")
-    assert urlsplit(link).path == f"/api/v1/disaster/cap/{alert_id}.xml"
+    assert urlsplit(link).path == f"/api/v1/disaster/public/cap/{alert_id}.xml"
     validate_cap(document.content)
-    assert anonymous.get(f"/api/v1/disaster/cap/{draft_id}.xml").status_code == 404
+    assert anonymous.get(f"/api/v1/disaster/public/cap/{draft_id}.xml").status_code == 404
 
 
 def test_operator_routes_need_the_api_token(anonymous: httpx.Client) -> None:

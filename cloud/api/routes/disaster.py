@@ -1,7 +1,8 @@
 """Disaster alerts: author, preview, approve, release, update, cancel; CAP export/import; safety answers.
 
-`router` is the operators' (behind the API's authentication); `public_router` holds what anyone
-may reach: the CAP feed and documents of sent alerts, the one-tap safety links, the VAPID key.
+`router` is the operators' (behind the API's authentication, staff only); `public_router`, under
+/disaster/public, holds what anyone may reach: the CAP feed and documents of sent alerts, the
+one-tap safety links, the VAPID key.
 Path parameters are named `disaster_id`, not `alert_id`: the latter names a watch alert, which
 the scoping guard resolves to a household.
 """
@@ -38,7 +39,7 @@ from cloud.disaster import AlertDraft, ApprovalRequired, DisasterError, Disaster
 from maps import Hazard
 
 router = APIRouter(prefix="/disaster", tags=["disaster"])
-public_router = APIRouter(prefix="/disaster", tags=["disaster (public)"])
+public_router = APIRouter(prefix="/disaster/public", tags=["disaster (public)"])
 
 
 class CircleIn(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from alerts.disaster import Language, SafetyAnswer, pick_language
 from cloud.api.deps import ServiceDep
+from cloud.auth import Principal, Role
 from cloud.db.disaster import ResidentDevice
 from cloud.disaster import DEVICE_TOKEN_PREFIX, DeviceChange, DisasterError, DisasterNotFound
 
@@ -41,6 +42,21 @@ def current_resident_device(
 
 
 CurrentResidentDevice = Annotated[int, Depends(current_resident_device)]
+
+
+def resident_principal(request: Request, token: str) -> Principal | None:
+    """Resolve a device token for the shared guard: a resident who sees no household (register under the prefix)."""
+    device_id = request.app.state.service.disaster.device_for_token(token)
+    if device_id is None:
+        return None
+    return Principal(
+        actor=f"device:{device_id}",
+        role=Role.RESIDENT,
+        household_ids=frozenset(),
+        device_id=str(device_id),
+        via="device",
+    )
+
 
 LanguageCode = Literal["ja", "ja-easy", "en", "zh-Hans", "ko"]
 
