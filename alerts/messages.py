@@ -13,7 +13,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from alerts.rules.base import parse_iso
-from alerts.signals import RuleName, Severity
+from alerts.signals import TRACKER_RULES, RuleName, Severity
 
 LOCAL_ZONE = ZoneInfo("Asia/Tokyo")
 DEFAULT_LANGUAGE = "ja"
@@ -447,6 +447,8 @@ def _number(value: Any) -> str:
 def _opened_values(
     rule: RuleName, facts: Mapping[str, Any], opened_at: datetime, lang: str, texts: Mapping[str, str]
 ) -> dict[str, str]:
+    if rule in TRACKER_RULES:
+        return _tracker_values(facts, opened_at, lang, texts)
     raw_room = facts.get("room") or facts.get("last_room")
     room = room_name(raw_room, lang) if raw_room else None
     since_fact = parse_iso(facts.get("since")) or opened_at
@@ -540,3 +542,105 @@ def _resolution(rule: RuleName, resolved_by: str | None, texts: Mapping[str, str
     if resolved_by and resolved_by != "auto":
         return texts["resolution.by"]
     return texts.get(f"resolution.auto.{rule.value}", texts["resolution.auto"])
+
+
+def _tracker_values(
+    facts: Mapping[str, Any], opened_at: datetime, lang: str, texts: Mapping[str, str]
+) -> dict[str, str]:
+    """Fill in the safe-zone messages; they never carry coordinates (the link shows the position)."""
+    exited = parse_iso(facts.get("exited_at")) or opened_at
+    last_fix = parse_iso(facts.get("last_fix_at")) or opened_at
+    return {
+        "zone": str(facts.get("zone") or texts["unknown"]),
+        "outside_m": _number(facts.get("outside_m")),
+        "exited": local_time(exited, language=lang, reference=opened_at),
+        "last_fix": local_time(last_fix, language=lang, reference=opened_at),
+        "minutes": _number(facts.get("minutes")),
+        "deadline": str(facts.get("deadline") or texts["unknown"]),
+        "battery": _number(facts.get("battery_pct")),
+    }
+
+
+# Trackers and safe zones (issue 4): kept together so the catalogues stay easy to compare.
+CATALOGUES["ja"].update(
+    {
+        "rule.safe_zone_exit": "見守りエリアからの外出",
+        "rule.left_home_at_night": "夜間に自宅を離れた",
+        "rule.not_back_by": "予定時刻までに戻らない",
+        "rule.tracker_no_fix": "外出中に位置が届かない",
+        "rule.tag_battery_low": "見守りタグの電池残量低下",
+        "opened.safe_zone_exit.title": "【外出】{person}さんが「{zone}」の外に出ました",
+        "opened.safe_zone_exit.body": (
+            "{person}さん（{household}）が{exited}ごろ「{zone}」の外に出ました（約{outside_m}m外）。\n"
+            "現在地はリンクから確認できます（この通知が対応中の間だけ表示されます）。"
+            "{link}"
+        ),
+        "opened.left_home_at_night.title": "【夜間・至急】{person}さんが夜に自宅を離れました",
+        "opened.left_home_at_night.body": (
+            "{person}さん（{household}・{address}）が{exited}ごろ自宅から離れました。\n"
+            "すぐに現在地を確認し、見つからなければ警察（110番）に相談してください。"
+            "{link}"
+        ),
+        "opened.not_back_by.title": "【未帰宅】{person}さんが{deadline}までに戻っていません",
+        "opened.not_back_by.body": (
+            "{person}さん（{household}）は{exited}ごろ外出し、{deadline}を過ぎても「{zone}」に戻っていません。{link}"
+        ),
+        "opened.tracker_no_fix.title": "【位置不明】外出中の{person}さんの位置が{minutes}分届いていません",
+        "opened.tracker_no_fix.body": (
+            "外出中の{person}さん（{household}）の位置情報が{last_fix}から届いていません。"
+            "端末の電池切れや電波の届かない場所にいる可能性があります。最後の位置はリンクから確認できます。"
+            "{link}"
+        ),
+        "opened.tag_battery_low.title": "【機器】{person}さんの見守りタグの電池が少なくなっています",
+        "opened.tag_battery_low.body": (
+            "{person}さん（{household}）の見守りタグ・端末の電池残量が{battery}%です。充電または電池交換をしてください。"
+            "{link}"
+        ),
+        "resolution.auto.safe_zone_exit": "{person}さんが見守りエリアに戻りました。",
+        "resolution.auto.left_home_at_night": "{person}さんが自宅に戻りました。",
+        "resolution.auto.not_back_by": "{person}さんが戻りました。",
+        "resolution.auto.tracker_no_fix": "位置情報が再び届きました。",
+        "resolution.auto.tag_battery_low": "電池が充電・交換されました。",
+    }
+)
+CATALOGUES["en"].update(
+    {
+        "rule.safe_zone_exit": "left a safe zone",
+        "rule.left_home_at_night": "left home at night",
+        "rule.not_back_by": "not back in time",
+        "rule.tracker_no_fix": "no position while out",
+        "rule.tag_battery_low": "tracker battery low",
+        "opened.safe_zone_exit.title": '{person} has left the safe zone "{zone}"',
+        "opened.safe_zone_exit.body": (
+            '{person} ({household}) left "{zone}" around {exited} (about {outside_m} m outside).\n'
+            "The link shows where they are now (only while this alert is open)."
+            "{link}"
+        ),
+        "opened.left_home_at_night.title": "URGENT: {person} has left home at night",
+        "opened.left_home_at_night.body": (
+            "{person} ({household}, {address}) left home around {exited}.\n"
+            "Check the position now; if you cannot find them, call the police (110)."
+            "{link}"
+        ),
+        "opened.not_back_by.title": "{person} is not back by {deadline}",
+        "opened.not_back_by.body": (
+            '{person} ({household}) went out around {exited} and is not back in "{zone}" by {deadline}.{link}'
+        ),
+        "opened.tracker_no_fix.title": "No position from {person} for {minutes} minutes while out",
+        "opened.tracker_no_fix.body": (
+            "No position of {person} ({household}) has arrived since {last_fix}. The tracker may be out of "
+            "battery or signal. The link shows the last known position."
+            "{link}"
+        ),
+        "opened.tag_battery_low.title": "{person}'s tracker battery is low",
+        "opened.tag_battery_low.body": (
+            "The tracker of {person} ({household}) reports {battery}% battery. Please charge it or replace the battery."
+            "{link}"
+        ),
+        "resolution.auto.safe_zone_exit": "{person} is back inside the safe zone.",
+        "resolution.auto.left_home_at_night": "{person} is back home.",
+        "resolution.auto.not_back_by": "{person} is back.",
+        "resolution.auto.tracker_no_fix": "Positions are arriving again.",
+        "resolution.auto.tag_battery_low": "The battery has been charged or replaced.",
+    }
+)

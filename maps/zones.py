@@ -163,11 +163,15 @@ class ZoneIndex:
         x: NDArray[np.float64],
         y: NDArray[np.float64],
         minute_of_day: NDArray[np.float64],
+        *,
+        exact: bool = True,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Return, per fix, the signed distance (m) to the nearest active zone and that zone's index.
 
         `tracker` holds indexes into `tracker_ids`; fixes of trackers without zones, or with no
-        zone active at that minute, get NaN and zone index -1.
+        zone active at that minute, get NaN and zone index -1. With ``exact=False`` a fix inside
+        a zone may get 0 instead of its depth (the rules only ask "inside or how far out"), which
+        saves the polygon work for fixes already inside a circle.
         """
         fixes = len(tracker)
         best = np.full(fixes, np.nan)
@@ -175,44 +179,50 @@ class ZoneIndex:
         if fixes == 0 or not self.zones:
             return best, best_zone
         counts = self._count[tracker]
-        # one row per (fix, zone of its tracker)
+        # one row per (fix, zone of its tracker); rows of one fix are contiguous
         fix_of_pair = np.repeat(np.arange(fixes), counts)
-        first = np.repeat(self._start[tracker], counts)
-        offset_in_group = np.arange(len(fix_of_pair)) - np.repeat(np.cumsum(counts) - counts, counts)
-        zone_of_pair = first + offset_in_group
-        px, py = x[fix_of_pair], y[fix_of_pair]
-        distance = np.empty(len(zone_of_pair))
-        circle = self._is_circle[zone_of_pair]
-        cz = zone_of_pair[circle]
-        distance[circle] = np.hypot(px[circle] - self._cx[cz], py[circle] - self._cy[cz]) - self._radius[cz]
-        polygon = ~circle
-        if polygon.any():
-            pz = zone_of_pair[polygon]
-            gx, gy = px[polygon], py[polygon]
-            inside = shapely.contains_xy(self._polygons[pz], gx, gy)
-            points = shapely.points(gx, gy)
-            outside_by = shapely.distance(self._polygons[pz], points)
-            inside_by = np.zeros(len(pz))
-            if inside.any():
-                inside_by[inside] = shapely.distance(self._boundaries[pz[inside]], points[inside])
-            distance[polygon] = np.where(inside, -inside_by, outside_by)
-        window = self._window[zone_of_pair]
+        group_start = np.cumsum(counts) - counts
+        zone_of_pair = np.repeat(self._start[tracker] - group_start, counts) + np.arange(len(fix_of_pair))
         minute = minute_of_day[fix_of_pair]
+        window = self._window[zone_of_pair]
         start, end = window[:, 0], window[:, 1]
-        always = start < 0
-        within = np.where(start <= end, (minute >= start) & (minute < end), (minute >= start) | (minute < end))
-        distance[~(always | within)] = np.nan
-        # the nearest active zone per fix: sort pairs by (fix, distance) and keep each fix's first
-        finite = ~np.isnan(distance)
-        if not finite.any():
+        active = (start < 0) | np.where(
+            start <= end, (minute >= start) & (minute < end), (minute >= start) | (minute < end)
+        )
+        distance = np.full(len(zone_of_pair), np.nan)
+        circle = self._is_circle[zone_of_pair] & active
+        cz = zone_of_pair[circle]
+        cf = fix_of_pair[circle]
+        distance[circle] = np.hypot(x[cf] - self._cx[cz], y[cf] - self._cy[cz]) - self._radius[cz]
+        polygon = ~self._is_circle[zone_of_pair] & active
+        if polygon.any():
+            if not exact:
+                # a fix already inside a circle is inside: its polygons cannot change the verdict
+                inside_circle = np.zeros(fixes, dtype=bool)
+                inside_circle[cf[distance[circle] <= 0]] = True
+                polygon &= ~inside_circle[fix_of_pair]
+            rows = np.flatnonzero(polygon)
+            pz, pf = zone_of_pair[rows], fix_of_pair[rows]
+            gx, gy = x[pf], y[pf]
+            inside = shapely.contains_xy(self._polygons[pz], gx, gy)
+            signed = np.zeros(len(rows))
+            out = ~inside
+            if out.any():
+                signed[out] = shapely.distance(self._polygons[pz[out]], shapely.points(gx[out], gy[out]))
+            if exact and inside.any():
+                points = shapely.points(gx[inside], gy[inside])
+                signed[inside] = -shapely.distance(self._boundaries[pz[inside]], points)
+            distance[rows] = signed
+        # the nearest active zone per fix: the minimum over each fix's contiguous rows
+        has_rows = counts > 0
+        if not has_rows.any():
             return best, best_zone
-        f, d, z = fix_of_pair[finite], distance[finite], zone_of_pair[finite]
-        order = np.lexsort((d, f))
-        f, d, z = f[order], d[order], z[order]
-        keep = np.ones(len(f), dtype=bool)
-        keep[1:] = f[1:] != f[:-1]
-        best[f[keep]] = d[keep]
-        best_zone[f[keep]] = z[keep]
+        with np.errstate(invalid="ignore"):
+            mins = np.fmin.reduceat(distance, group_start[has_rows]) if len(distance) else np.zeros(0)
+        best[has_rows] = mins
+        hit = np.flatnonzero(distance == best[fix_of_pair])
+        first_fix, first_row = np.unique(fix_of_pair[hit], return_index=True)
+        best_zone[first_fix] = zone_of_pair[hit[first_row]]
         return best, best_zone
 
     def signed_distance_latlon(

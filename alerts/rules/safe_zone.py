@@ -148,7 +148,7 @@ class SafeZoneWatch:
         if len(tracker) == 0:
             return []
         minutes = local_minutes(epoch_s, reference=datetime.fromtimestamp(float(epoch_s[0]), UTC))
-        distance, zone = self.index.signed_distance(tracker, x, y, minutes)
+        distance, zone = self.index.signed_distance(tracker, x, y, minutes, exact=False)
         if battery is None:
             battery = np.full(len(tracker), np.nan)
         # a tracker may have several fixes in one batch: take them in rounds of one fix each,
