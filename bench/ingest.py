@@ -19,6 +19,8 @@ import logging
 import os
 import platform
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -346,8 +348,25 @@ def _met(value: float | Any | None, target: float) -> bool | None:
     return None if value is None or value is False else float(value) >= target
 
 
+def _code_version() -> dict[str, Any]:
+    """Return the commit the benchmark ran on, and whether the tree had uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain", "--", "."))}
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # SystemExit unwinds through every phase's finally: brokers and child processes are stopped
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write the result file; exit 0 when every phase ran, whatever the figures."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for chatty in ("alembic", "cloud.db"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
@@ -360,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="mimamori-bench-") as workdir:
             report = Benchmark(options, Path(workdir)).run()
     report["parameters"]["wall_s"] = round(time.monotonic() - started, 1)
+    report["code"] = _code_version()
     options.output.parent.mkdir(parents=True, exist_ok=True)
     partial = options.output.with_suffix(".json.tmp")
     partial.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
