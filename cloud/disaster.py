@@ -987,7 +987,7 @@ class DisasterDesk:
         return self.get(signed.alert_id), signed.answer
 
     def answer(self, alert_id: int, recipient_id: int, answer: SafetyAnswer, *, source: str) -> None:
-        """Record a recipient's latest answer ("need help" from a button is never overwritten by a link)."""
+        """Record a recipient's answer; the latest one counts (a family's "safe" after a call ends the worry)."""
         with self._sessions.begin() as session:
             recipient = session.get(DisasterRecipient, recipient_id)
             if recipient is None or recipient.alert_id != alert_id:

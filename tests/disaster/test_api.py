@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
 
-from alerts import RuleName, Severity
-from alerts.signals import AlertSignal
 from cloud.db import ResidentDevice
+from cloud.provisioning import add_gateway
 from cloud.service import CloudService
+from protocol import EventKind, encode
+from tests.cloud.conftest import GatewayPublisher, event, events_topic
 from tests.disaster.conftest import (
     ASAKUSA,
     ASAKUSA_CIRCLE,
@@ -23,7 +25,7 @@ from tests.disaster.conftest import (
     watched_home,
 )
 from tests.disaster.push_service import PushService
-from tests.support import NotificationReceiver, wait_until
+from tests.support import MosquittoBroker, NotificationReceiver, wait_until
 
 FLOOD = {"hazard": "洪水", "area": {"municipalities": ["13106"]}, "severity": "Severe"}
 
@@ -169,18 +171,24 @@ def test_a_forged_safety_link_records_nothing(
 
 
 def test_emergency_button_during_an_alert_counts_as_need_help(
-    api: httpx.Client, service: CloudService, receiver: NotificationReceiver
+    api: httpx.Client, service: CloudService, receiver: NotificationReceiver, mosquitto: MosquittoBroker
 ) -> None:
     """A watched person pressing the emergency button while an alert is on shows as needing help."""
     watched_home(service, receiver, household_id="asakusa-01", where=ASAKUSA, person="浅草ハナ")
+    add_gateway(service.sessions, household_id="asakusa-01", gateway_id="gw-asakusa-01")
+    service.refresh_households()
     alert_id = release(api, **FLOOD)
     wait_until(lambda: api.get(f"/api/v1/disaster/alerts/{alert_id}/vulnerable").json(), what="recipients written")
-    signal = AlertSignal(
-        action="raise", household_id="asakusa-01", rule=RuleName.EMERGENCY_BUTTON, severity=Severity.CRITICAL, at=START
+    gateway = GatewayPublisher(mosquitto)
+    press = event(gateway_id="gw-asakusa-01", kind=EventKind.BUTTON_PRESSED, device_id="button-1", ts=START)
+
+    gateway.publish(events_topic("gw-asakusa-01"), encode(press))
+    gateway.close()
+
+    wait_until(
+        lambda: api.get(f"/api/v1/disaster/alerts/{alert_id}/vulnerable").json()[0]["answer"] == "need_help",
+        what="the button counted as need help",
     )
-
-    service._rules._apply([signal])
-
     [person] = api.get(f"/api/v1/disaster/alerts/{alert_id}/vulnerable").json()
     assert person["answer"] == "need_help"
     assert "emergency_button" in person["status"]
@@ -267,3 +275,28 @@ def test_cap_feed_lists_sent_alerts_and_serves_valid_cap(anonymous: httpx.Client
 def test_operator_routes_need_the_api_token(anonymous: httpx.Client) -> None:
     """Nobody without credentials can draft an alert."""
     assert anonymous.post("/api/v1/disaster/alerts", json=FLOOD).status_code == 401
+
+
+def test_the_safety_stream_sends_the_new_counts_when_someone_answers(
+    api: httpx.Client, anonymous: httpx.Client, push: PushService
+) -> None:
+    """The operator's live view (SSE) sends a fresh report when a resident answers."""
+    token = register_device(anonymous, home={"lat": ASAKUSA[0], "lon": ASAKUSA[1]}, webpush=push.subscribe("s"))
+    alert_id = release(api, **FLOOD)
+    push.wait_for("s")
+    reports = []
+
+    with api.stream("GET", f"/api/v1/disaster/alerts/{alert_id}/safety/stream") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                reports.append(json.loads(line.removeprefix("data: ")))
+                if len(reports) == 1:
+                    anonymous.post(
+                        f"/api/v1/residents/devices/me/alerts/{alert_id}/answer",
+                        json={"answer": "safe"},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                else:
+                    break
+
+    assert [report["everyone"]["safe"] for report in reports] == [0, 1]

@@ -9,11 +9,13 @@ the scoping guard resolves to a household.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.cap import CAP_MEDIA_TYPE, CapFormatError
@@ -39,6 +41,8 @@ from cloud.disaster import AlertDraft, ApprovalRequired, DisasterError, Disaster
 from maps import Hazard
 
 router = APIRouter(prefix="/disaster", tags=["disaster"])
+SSE_POLL_S = 0.5
+SSE_HEARTBEAT_S = 15.0
 public_router = APIRouter(prefix="/disaster/public", tags=["disaster (public)"])
 
 
@@ -358,13 +362,8 @@ def vulnerable(disaster_id: int, service: ServiceDep) -> list[VulnerableOut]:
         raise _http(exc) from None
 
 
-@router.get("/alerts/{disaster_id}/safety", response_model=SafetyOut)
-def safety(disaster_id: int, service: ServiceDep) -> SafetyOut:
-    """Counts of safety answers and the watched people not heard from yet (poll it for a live view)."""
-    try:
-        report = service.disaster.safety_report(disaster_id)
-    except DisasterNotFound as exc:
-        raise _http(exc) from None
+def _safety_out(desk: Any, disaster_id: int) -> SafetyOut:
+    report = desk.safety_report(disaster_id)
 
     def tally_out(tally: Any) -> TallyOut:
         return TallyOut(total=tally.total, safe=tally.safe, need_help=tally.need_help, no_answer=tally.no_answer)
@@ -374,6 +373,47 @@ def safety(disaster_id: int, service: ServiceDep) -> SafetyOut:
         everyone=tally_out(report.everyone),
         watched=tally_out(report.watched),
         unanswered=[VulnerableOut.model_validate(p, from_attributes=True) for p in report.unanswered],
+    )
+
+
+@router.get("/alerts/{disaster_id}/safety", response_model=SafetyOut)
+def safety(disaster_id: int, service: ServiceDep) -> SafetyOut:
+    """Counts of safety answers and the watched people not heard from yet."""
+    try:
+        return _safety_out(service.disaster, disaster_id)
+    except DisasterNotFound as exc:
+        raise _http(exc) from None
+
+
+@router.get(
+    "/alerts/{disaster_id}/safety/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def safety_stream(disaster_id: int, request: Request, service: ServiceDep) -> StreamingResponse:
+    """The same report as Server-Sent Events (`event: safety`), sent again whenever it changes."""
+    desk = service.disaster
+    try:
+        desk.get(disaster_id)
+    except DisasterNotFound as exc:
+        raise _http(exc) from None
+
+    async def events() -> AsyncIterator[str]:
+        yield "retry: 1000\n\n"
+        loop = asyncio.get_running_loop()
+        last, quiet_since = "", loop.time()
+        while not await request.is_disconnected():
+            text = (await asyncio.to_thread(_safety_out, desk, disaster_id)).model_dump_json()
+            if text != last:
+                last, quiet_since = text, loop.time()
+                yield f"event: safety\ndata: {text}\n\n"
+            elif loop.time() - quiet_since > SSE_HEARTBEAT_S:
+                quiet_since = loop.time()
+                yield ": still here\n\n"
+            await asyncio.sleep(SSE_POLL_S)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
 
 
