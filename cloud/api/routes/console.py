@@ -203,11 +203,11 @@ def household_charts(
     session: SessionDep,
     scope: ScopeDep,
     service: ServiceDep,
-    range: Literal["24h", "7d"] = "24h",
+    span: Annotated[Literal["24h", "7d"], Query(alias="range")] = "24h",
 ) -> ChartsOut:
     """Motion per hour, temperature and WBGT of the last 24 hours or 7 days."""
     now = service.clock.now()
-    hours = 24 if range == "24h" else 24 * 7
+    hours = 24 if span == "24h" else 24 * 7
     start = (now - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
     counts: dict[datetime, int] = {start + timedelta(hours=index): 0 for index in range(hours + 1)}
     motions = session.scalars(
@@ -228,7 +228,7 @@ def household_charts(
         return [SeriesPoint(ts=sample.ts, value=sample.value) for sample in samples[::step]]
 
     return ChartsOut(
-        range=range,
+        range=span,
         motion_per_hour=[SeriesPoint(ts=ts, value=count) for ts, count in counts.items()],
         temperature_c=series("temperature_c"),
         wbgt_c=series("wbgt_c"),

@@ -1,14 +1,15 @@
 // The resident app: language, accessibility, home location, Web Push, alerts with the nearest shelter.
 "use strict";
-// SLOT (issue 5): the resident device API. These paths are where the disaster engineer's routes
-// are expected; until they exist the page says so instead of failing.
+// The resident device API (cloud/api/routes/residents.py, disaster.py). The device registers
+// anonymously and from then on carries its own bearer token: it sees only itself.
 const RESIDENT_API = {
-  register: "/api/v1/resident/devices",          // POST {language, lat, lon} -> {device_id, token}
-  vapidKey: "/api/v1/resident/push/vapid-public-key",
-  subscribe: "/api/v1/resident/push/subscription", // POST PushSubscription JSON (bearer: device token)
-  alerts: "/api/v1/resident/alerts",              // GET current alerts for this device
-  safety: "/api/v1/resident/safety",              // POST {status: "safe" | "need_help"}
+  register: "/api/v1/residents/devices",            // POST {language, home} -> {token, device}
+  me: "/api/v1/residents/devices/me",               // PATCH {language, home, webpush}
+  vapidKey: "/api/v1/disaster/webpush/key",         // GET {public_key}; 503 when Web Push is off
+  alerts: "/api/v1/residents/devices/me/alerts",    // GET the alerts sent to this device
+  answer: (id) => `/api/v1/residents/devices/me/alerts/${id}/answer`,  // POST {answer: safe | need_help}
 };
+let currentAlerts = [];
 const prefs = JSON.parse(localStorage.getItem("mimamori.resident") || "{}");
 let map, homeMarker, shelters = [];
 
@@ -26,8 +27,15 @@ async function deviceFetch(path, options = {}) {
   if (!response.ok) { const error = new Error(String(response.status)); error.status = response.status; throw error; }
   return response.status === 204 ? null : response.json();
 }
+async function ensureDevice() {
+  if (prefs.token) return;
+  const registered = await deviceFetch(RESIDENT_API.register, { method: "POST",
+    body: JSON.stringify({ language: mm.lang, home: prefs.home || null }) });
+  prefs.token = registered.token; save();
+}
 function setHome(lat, lon) {
   prefs.home = { lat, lon }; save();
+  if (prefs.token) deviceFetch(RESIDENT_API.me, { method: "PATCH", body: JSON.stringify({ home: prefs.home }) }).catch(() => {});
   if (homeMarker) homeMarker.setLatLng([lat, lon]); else homeMarker = L.marker([lat, lon], { title: mm.t("resident.home"), alt: mm.t("resident.home") }).addTo(map);
   showNearestShelter();
 }
@@ -47,18 +55,23 @@ function showNearestShelter(hazard) {
   document.getElementById("shelter").textContent = `${mm.t("resident.shelter")}: ${shelter.properties.name}（${Math.round(meters)} m）`;
 }
 function showAlerts(alerts) {
+  currentAlerts = alerts.filter((a) => a.state !== "cancelled");
+  alerts = currentAlerts;
+  // the answer buttons only mean something while an alert is on
+  document.querySelector(".answers").hidden = !alerts.length;
   const list = document.getElementById("alerts");
   list.innerHTML = alerts.length ? "" : `<li style="border:0;background:none">${mm.esc(mm.t("resident.none"))}</li>`;
   for (const alert of alerts) {
     const li = document.createElement("li");
-    li.innerHTML = `<strong>${mm.esc(alert.title)}</strong><p>${mm.esc(alert.body || "")}</p><button type="button" class="secondary read">${mm.esc(mm.t("resident.read"))}</button>`;
+    const shelter = alert.shelter ? `<p>${mm.esc(mm.t("resident.shelter"))}: ${mm.esc(alert.shelter)}${alert.shelter_distance_m != null ? `（${Math.round(alert.shelter_distance_m)} m）` : ""}</p>` : "";
+    li.innerHTML = `<strong>${mm.esc(alert.title)}</strong><p>${mm.esc(alert.body || "")}</p>${shelter}<button type="button" class="secondary read">${mm.esc(mm.t("resident.read"))}</button>`;
     li.querySelector(".read").onclick = () => {
       const speech = new SpeechSynthesisUtterance(`${alert.title}。${alert.body || ""}`);
       speech.lang = mm.lang === "en" ? "en-US" : "ja-JP";
       speechSynthesis.cancel(); speechSynthesis.speak(speech);
     };
     list.appendChild(li);
-    if (alert.hazard) showNearestShelter(alert.hazard);
+    if (alert.hazard && !alert.shelter) showNearestShelter(alert.hazard);
   }
 }
 async function loadAlerts() {
@@ -68,14 +81,12 @@ async function loadAlerts() {
 async function subscribePush() {
   const status = document.getElementById("push-status");
   try {
-    if (!prefs.token) Object.assign(prefs, await deviceFetch(RESIDENT_API.register, { method: "POST",
-      body: JSON.stringify({ language: mm.lang, lat: prefs.home && prefs.home.lat, lon: prefs.home && prefs.home.lon }) }));
-    save();
+    await ensureDevice();
     const { public_key } = await deviceFetch(RESIDENT_API.vapidKey);
     const registration = await navigator.serviceWorker.ready;
     const key = Uint8Array.from(atob(public_key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
     const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-    await deviceFetch(RESIDENT_API.subscribe, { method: "POST", body: JSON.stringify(subscription.toJSON()) });
+    await deviceFetch(RESIDENT_API.me, { method: "PATCH", body: JSON.stringify({ webpush: subscription.toJSON() }) });
     status.textContent = "✓";
   } catch (error) {
     status.textContent = mm.t("resident.push_slot");
@@ -83,8 +94,10 @@ async function subscribePush() {
 }
 async function answer(value) {
   const status = document.getElementById("answer-status");
-  try { await deviceFetch(RESIDENT_API.safety, { method: "POST", body: JSON.stringify({ status: value }) }); status.textContent = mm.t("resident.sent"); }
-  catch (error) { status.textContent = mm.t("resident.push_slot"); }
+  const alert = currentAlerts[0];
+  if (!alert) return;
+  try { await deviceFetch(RESIDENT_API.answer(alert.alert_id), { method: "POST", body: JSON.stringify({ answer: value }) }); status.textContent = mm.t("resident.sent"); }
+  catch (error) { status.textContent = String(error.message); }
 }
 async function start() {
   mm.translate(); applyPrefs();
@@ -111,6 +124,8 @@ async function start() {
     document.getElementById("sw-status").textContent = mm.t("resident.sw");
     navigator.serviceWorker.addEventListener("message", (event) => { if (event.data && event.data.type === "alert") loadAlerts(); });
   }
+  try { await ensureDevice(); } catch (error) { /* offline: registers on the next start */ }
   loadAlerts();
+  setInterval(loadAlerts, 30000);
 }
 start();

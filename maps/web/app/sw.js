@@ -16,6 +16,10 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("push", (event) => {
   let data = {};
   try { data = event.data ? event.data.json() : {}; } catch (error) { data = { title: event.data.text() }; }
-  event.waitUntil(self.registration.showNotification(data.title || "防災情報", { body: data.body || "", data, lang: data.language || "ja" }));
+  event.waitUntil(Promise.all([
+    self.registration.showNotification(data.title || "防災情報", { body: data.body || "", data, lang: data.language || "ja" }),
+    // an open app refreshes its alert list at once
+    self.clients.matchAll().then((clients) => clients.forEach((client) => client.postMessage({ type: "alert" }))),
+  ]));
 });
 self.addEventListener("notificationclick", (event) => { event.notification.close(); event.waitUntil(self.clients.openWindow("/web/app/")); });

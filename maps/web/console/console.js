@@ -50,7 +50,7 @@ async function setUpMap() {
   householdLayer = L.layerGroup().addTo(map);
   overlays[mm.t("layer.households")] = householdLayer;
   overlays[mm.t("layer.shelters")] = shelterLayer;
-  overlays[mm.t("layer.sites")] = siteLayer;
+  overlays[mm.t("layer.sites")] = siteLayer.addTo(map);
   overlays[mm.t("layer.boundary")] = boundary;
   overlays[mm.t("layer.safe_zones")] = L.geoJSON(layers.safe_zones);
   overlays[mm.t("layer.disaster")] = L.geoJSON(layers.disaster_areas, { style: { color: "#c0122c" } }).addTo(map);

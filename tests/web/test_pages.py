@@ -1,0 +1,110 @@
+"""The web pages in a real Chromium: the console, the family view and the resident app."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from cloud.service import CloudService
+from protocol import EventKind, encode
+from tests.cloud.conftest import GatewayPublisher, event, events_topic
+from tests.support import NotificationReceiver
+from tests.web.conftest import FAMILY_INBOX, screenshot
+from tests.web.people import HOUSEHOLD, OTHER_HOUSEHOLD, PASSWORD
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/web/login.html")
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+
+
+def accessibility_faults(page: Page) -> list[str]:
+    """Run axe-core in the page; return the serious and critical violations (labels, contrast…)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        f"{v['id']}: {[node['target'] for node in v['nodes']][:3]}"
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_caseworker_sees_an_emergency_live_and_acknowledges_it(
+    page: Page, site: CloudService, gateway: GatewayPublisher, receiver: NotificationReceiver
+) -> None:
+    """A button press shows on the map and list without reload; acknowledging tells the family who."""
+    assert site.api_url is not None
+    log_in(page, site.api_url, "sato")
+    expect(page.locator("#live")).to_have_text("ライブ更新中")
+    expect(page.locator(".leaflet-overlay-pane path").first).to_be_visible()  # ward boundary, without tiles
+
+    pressed = time.monotonic()
+    gateway.publish(events_topic(), encode(event(kind=EventKind.BUTTON_PRESSED, device_id="btn-1", room="bedroom")))
+    item = page.locator("#alerts li.sev-critical")
+    expect(item).to_contain_text("緊急ボタン", timeout=5000)
+    shown_after = time.monotonic() - pressed
+    expect(page.locator(f'.hh-marker.alert[data-household="{HOUSEHOLD}"]')).to_be_visible()
+    screenshot(page, "console-alert")
+
+    item.get_by_role("button", name="対応します").click()
+    expect(item.locator(".acked-by")).to_have_text("佐藤")
+    messages = receiver.wait_for(FAMILY_INBOX, count=2)
+    assert "佐藤" in messages[-1].message
+    assert shown_after < 3.0  # one poll of the stream, plus ingest and rules on a shared machine
+    assert accessibility_faults(page) == []
+
+
+def test_household_detail_shows_person_devices_and_charts(
+    page: Page, site: CloudService, gateway: GatewayPublisher
+) -> None:
+    """Opening a household shows its sentence, devices and the motion chart; English on request."""
+    assert site.api_url is not None
+    message = event(room="kitchen")
+    gateway.publish(events_topic(), encode(message))
+    log_in(page, site.api_url, "sato")
+    page.locator(f'.hh-marker[data-household="{HOUSEHOLD}"]').click()
+    expect(page.locator("#detail-summary")).to_contain_text("台所")
+    expect(page.locator("#chart-motion svg")).to_be_visible()
+    expect(page.locator("#devices")).to_contain_text("pir-living")
+    screenshot(page, "console-household")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#alerts-title")).to_contain_text("Open alerts")
+
+
+def test_family_member_sees_their_relative_but_not_another_household(page: Page, site: CloudService) -> None:
+    """The family view tells the state in a sentence; another household's page shows nothing of it."""
+    assert site.api_url is not None
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, site.api_url, "ichiro")
+    expect(page.locator("#sentence")).to_contain_text("まだ動きの記録がありません")
+    screenshot(page, "family")
+    assert accessibility_faults(page) == []
+
+    page.goto(f"{site.api_url}/web/family/?household={OTHER_HOUSEHOLD}")
+    expect(page.locator("#notfound")).to_be_visible()
+    assert "鈴木" not in page.content()
+    screenshot(page, "family-other-household")
+
+
+def test_resident_app_installs_and_registers_its_device(page: Page, site: CloudService) -> None:
+    """The resident app registers its service worker and its device; the manifest makes it installable."""
+    assert site.api_url is not None
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{site.api_url}/web/app/")
+    scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
+    expect(page.locator("#sw-status")).to_have_text("オフラインでも使えます")
+    prefs = json.loads(page.evaluate("localStorage.getItem('mimamori.resident') || '{}'"))
+    manifest = page.request.get(f"{site.api_url}/web/app/manifest.webmanifest").json()
+    page.get_by_label("大きな文字").check()
+    screenshot(page, "resident-app")
+    assert scope == f"{site.api_url}/web/app/"
+    assert prefs.get("token")  # the device registered itself and keeps its own token
+    assert manifest["display"] == "standalone"
+    assert accessibility_faults(page) == []
