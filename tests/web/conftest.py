@@ -9,9 +9,15 @@ from pathlib import Path
 import pytest
 
 from cloud.service import CloudService
-from tests.cloud.conftest import clock, gateway, make_settings, start_service  # noqa: F401 (fixtures)
+from tests.cloud import conftest as cloud_fixtures
 from tests.support import NotificationReceiver
 from tests.web.people import SECRET, seed_people
+
+# the cloud tests' fixtures: a service on a real Mosquitto, its clock, a gateway publisher
+clock = cloud_fixtures.clock
+make_settings = cloud_fixtures.make_settings
+start_service = cloud_fixtures.start_service
+gateway = cloud_fixtures.gateway
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
