@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROBE_GATEWAY = "bench-probe"
-COUNTER_PERIOD_S = 0.1
+COUNTER_PERIOD_S = 0.2
 
 
 @dataclass(slots=True)

@@ -104,9 +104,13 @@ def _thread_role(names: list[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ProfileSummary:
-    """The hot spots of a collapsed-stack profile, as percentages of all samples."""
+    """The hot spots of a collapsed-stack profile, as percentages of the ingest's samples.
+
+    Samples of the bench's own counter thread in the ingest process are left out and counted apart.
+    """
 
     samples: int
+    bench_samples: int
     self_time: list[ProfileEntry]
     inclusive: list[ProfileEntry]
     by_area: list[ProfileEntry]
@@ -115,6 +119,7 @@ class ProfileSummary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "samples": self.samples,
+            "bench_samples_left_out": self.bench_samples,
             "self": [entry.as_dict() for entry in self.self_time],
             "inclusive": [entry.as_dict() for entry in self.inclusive],
             "by_area_self": [entry.as_dict() for entry in self.by_area],
@@ -129,6 +134,7 @@ def summarize(collapsed: Path, *, top: int = 20) -> ProfileSummary:
     areas: Counter[str] = Counter()
     threads: Counter[str] = Counter()
     samples = 0
+    bench_samples = 0
     for line in collapsed.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -137,8 +143,12 @@ def summarize(collapsed: Path, *, top: int = 20) -> ProfileSummary:
         frames = [frame for frame in stack.split(";") if not frame.startswith(("thread ", "process "))]
         if not frames:
             continue
-        samples += count
         names = [_frame_name(frame) for frame in frames]
+        if any(area == "mimamori bench/" for _, area in names):
+            # the bench's own counter thread in the ingest process is not the ingest's time
+            bench_samples += count
+            continue
+        samples += count
         threads[_thread_role([name for name, _ in names])] += count
         leaf, area = names[-1]
         own[leaf] += count
@@ -151,9 +161,12 @@ def summarize(collapsed: Path, *, top: int = 20) -> ProfileSummary:
         return [ProfileEntry(name, round(100.0 * n / samples, 1)) for name, n in counter.most_common(limit)]
 
     if samples == 0:
-        return ProfileSummary(samples=0, self_time=[], inclusive=[], by_area=[], by_thread=[])
+        return ProfileSummary(
+            samples=0, bench_samples=bench_samples, self_time=[], inclusive=[], by_area=[], by_thread=[]
+        )
     return ProfileSummary(
         samples=samples,
+        bench_samples=bench_samples,
         self_time=ranked(own, top),
         inclusive=ranked(total, top),
         by_area=ranked(areas, top),
