@@ -803,7 +803,7 @@ class DisasterDesk:
             payload = {
                 "title": message.title,
                 "body": message.body,
-                "lang": language.value,
+                "language": language.value,
                 "alert_id": job.alert_id,
                 "purpose": job.purpose,
                 "tag": f"disaster-{job.alert_id}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alerts.disaster.model import CapSeverity, Language
+from alerts.disaster.model import HAZARD_LABELS_JA, CapSeverity, Language
 from maps import Hazard
 
 
@@ -34,16 +34,7 @@ class Catalogue:
 
 CATALOGUES: dict[Language, Catalogue] = {
     Language.JA: Catalogue(
-        hazards={
-            Hazard.FLOOD: "洪水",
-            Hazard.STORM_SURGE: "高潮",
-            Hazard.EARTHQUAKE: "地震",
-            Hazard.TSUNAMI: "津波",
-            Hazard.LARGE_FIRE: "大規模な火事",
-            Hazard.LANDSLIDE: "崖崩れ等",
-            Hazard.INLAND_FLOOD: "内水氾濫",
-            Hazard.VOLCANO: "火山",
-        },
+        hazards=dict(HAZARD_LABELS_JA),
         actions={
             Hazard.FLOOD: "川の近くや低い土地から離れ、避難場所へ避難してください。間に合わない場合は建物の2階以上へ。",
             Hazard.STORM_SURGE: "海や川から離れ、高い建物や避難場所へ避難してください。",

@@ -300,3 +300,18 @@ def test_the_safety_stream_sends_the_new_counts_when_someone_answers(
                     break
 
     assert [report["everyone"]["safe"] for report in reports] == [0, 1]
+
+
+def test_a_messenger_link_preview_records_no_answer(
+    api: httpx.Client, anonymous: httpx.Client, service: CloudService, receiver: NotificationReceiver
+) -> None:
+    """LINE fetching the link to draw a preview is not the family tapping 無事です."""
+    watched_home(service, receiver, household_id="asakusa-01", where=ASAKUSA, person="浅草ハナ")
+    alert_id = release(api, **FLOOD)
+    [message] = receiver.wait_for("/family/asakusa-01")
+    safe_link = next(line.split(": ", 1)[1] for line in message.message.splitlines() if line.startswith("無事です: "))
+
+    preview = anonymous.get(urlsplit(safe_link).path, headers={"User-Agent": "facebookexternalhit/1.1;line-poker/1.0"})
+
+    assert preview.status_code == 200
+    assert api.get(f"/api/v1/disaster/alerts/{alert_id}/safety").json()["watched"]["no_answer"] == 1

@@ -491,7 +491,24 @@ def _answer_page(message: str) -> str:
     )
 
 
-def _record_link(token: str, service: Any) -> HTMLResponse:
+# Messengers fetch a link to draw its preview; that fetch is not the person tapping it.
+PREVIEW_AGENTS = (
+    "line-poker",
+    "linespider",
+    "facebookexternalhit",
+    "slackbot",
+    "twitterbot",
+    "whatsapp",
+    "telegrambot",
+    "discordbot",
+    "skypeuripreview",
+    "google-pagerenderer",
+)
+
+
+def _record_link(token: str, service: Any, user_agent: str = "") -> HTMLResponse:
+    if any(agent in user_agent.lower() for agent in PREVIEW_AGENTS):
+        return HTMLResponse(_answer_page("安否確認 / Safety check"))
     try:
         _, answer = service.disaster.answer_link(token)
     except InvalidAnswerLink:
@@ -502,9 +519,9 @@ def _record_link(token: str, service: Any) -> HTMLResponse:
 
 
 @public_router.get("/safety/{token}", response_class=HTMLResponse)
-def answer_by_link(token: str, service: ServiceDep) -> HTMLResponse:
-    """Record a one-tap safety answer (無事です / 助けが必要) from a signed link."""
-    return _record_link(token, service)
+def answer_by_link(token: str, request: Request, service: ServiceDep) -> HTMLResponse:
+    """Record a one-tap safety answer (無事です / 助けが必要) from a signed link; link previews record nothing."""
+    return _record_link(token, service, request.headers.get("user-agent", ""))
 
 
 @public_router.post("/safety/{token}", response_class=HTMLResponse)
