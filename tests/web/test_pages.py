@@ -6,12 +6,13 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from cloud.service import CloudService
 from protocol import EventKind, encode
 from tests.cloud.conftest import GatewayPublisher, event, events_topic
-from tests.support import NotificationReceiver
+from tests.support import NotificationReceiver, wait_until
 from tests.web.conftest import FAMILY_INBOX, screenshot
 from tests.web.people import HOUSEHOLD, OTHER_HOUSEHOLD, PASSWORD
 
@@ -108,3 +109,31 @@ def test_resident_app_installs_and_registers_its_device(page: Page, site: CloudS
     assert prefs.get("token")  # the device registered itself and keeps its own token
     assert manifest["display"] == "standalone"
     assert accessibility_faults(page) == []
+
+
+def test_resident_app_shows_an_alert_sent_to_its_home(page: Page, site: CloudService) -> None:
+    """A disaster alert released over the resident's home shows in the app, with a shelter."""
+    disaster = pytest.importorskip("cloud.disaster")
+    model = pytest.importorskip("alerts.disaster.model")
+    assert site.api_url is not None
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{site.api_url}/web/app/")
+    page.wait_for_function("JSON.parse(localStorage.getItem('mimamori.resident') || '{}').token")
+    page.locator("#map").click()  # sets the home where the map is centred: inside Taito City
+    draft = disaster.AlertDraft(
+        hazard=model.Hazard.EARTHQUAKE,
+        area=model.AreaSpec(municipalities=("13106",)),
+        texts={"ja": model.AlertText(headline="地震 震度6強", instruction="落ち着いて避難してください")},
+    )
+    desk = site.disaster
+    alert_id = desk.create(draft, by="佐藤")
+    desk.release(alert_id, by="佐藤")
+
+    def shown() -> bool:
+        # what a Web Push message does in the app: fetch the device's alerts again
+        page.evaluate("loadAlerts()")
+        return "震度6強" in page.locator("#alerts").inner_text()
+
+    wait_until(shown, timeout=15, what="alert shown in the resident app")
+    expect(page.get_by_role("button", name="無事です")).to_be_visible()
+    screenshot(page, "resident-alert")

@@ -59,6 +59,7 @@ function showAlerts(alerts) {
   alerts = currentAlerts;
   // the answer buttons only mean something while an alert is on
   document.querySelector(".answers").hidden = !alerts.length;
+  if (alerts.some((a) => a.shelter)) document.getElementById("shelter").textContent = "";
   const list = document.getElementById("alerts");
   list.innerHTML = alerts.length ? "" : `<li style="border:0;background:none">${mm.esc(mm.t("resident.none"))}</li>`;
   for (const alert of alerts) {
