@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,9 @@ from playwright.sync_api import Page, expect
 from cloud.service import CloudService
 from protocol import EventKind, encode
 from tests.cloud.conftest import GatewayPublisher, event, events_topic
-from tests.support import NotificationReceiver, wait_until
+from tests.support import NotificationReceiver, free_port, wait_until
 from tests.web.conftest import FAMILY_INBOX, screenshot
-from tests.web.people import HOUSEHOLD, OTHER_HOUSEHOLD, PASSWORD
+from tests.web.people import HOUSEHOLD, OTHER_HOUSEHOLD, PASSWORD, SECRET, seed_people
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
@@ -137,3 +138,23 @@ def test_resident_app_shows_an_alert_sent_to_its_home(page: Page, site: CloudSer
     wait_until(shown, timeout=15, what="alert shown in the resident app")
     expect(page.get_by_role("button", name="無事です")).to_be_visible()
     screenshot(page, "resident-alert")
+
+
+def test_console_reconnects_after_a_server_restart(
+    page: Page, start_service: Callable[..., CloudService], gateway: GatewayPublisher
+) -> None:
+    """The console shows the lost connection, reconnects by itself and then shows new alerts."""
+    port = free_port()
+    service = start_service(api_port=port, session_secret=SECRET)
+    seed_people(service)
+    assert service.api_url is not None
+    log_in(page, service.api_url, "sato")
+    expect(page.locator("#live")).to_have_text("ライブ更新中")
+
+    service.stop()
+    expect(page.locator("#live")).to_have_text("再接続中…")
+    start_service(api_port=port, session_secret=SECRET)
+    expect(page.locator("#live")).to_have_text("ライブ更新中", timeout=10000)
+    gateway.publish(events_topic(), encode(event(kind=EventKind.BUTTON_PRESSED, device_id="btn-1")))
+
+    expect(page.locator("#alerts li.sev-critical")).to_contain_text("緊急ボタン", timeout=5000)
