@@ -64,7 +64,11 @@ const MESSAGES = {
 };
 const mm = {
   lang: localStorage.getItem("mimamori.lang") || "ja",
-  t(key) { return (MESSAGES[mm.lang] || MESSAGES.ja)[key] || MESSAGES.ja[key] || key; },
+  // pages are written in Japanese and English; other languages read the English (easy Japanese the Japanese)
+  t(key) {
+    const catalogue = MESSAGES[mm.lang] || (mm.lang.startsWith("ja") ? MESSAGES.ja : MESSAGES.en);
+    return catalogue[key] || MESSAGES.ja[key] || key;
+  },
   setLang(lang) {
     mm.lang = lang; localStorage.setItem("mimamori.lang", lang); document.documentElement.lang = lang; mm.translate();
   },

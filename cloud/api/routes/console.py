@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cloud.api.deps import WATCHERS, PrincipalDep, ScopeDep, ServiceDep, SessionDep, allow
+from cloud.api.routes.households import load_household
 from cloud.auth import audit
 from cloud.db.models import Alert, Contact, Gateway, Household, StoredEvent
 from maps.geodata import TAITO_CITY, Shelter, emergency_sites, evacuation_shelters, municipality_boundary
@@ -272,13 +273,7 @@ def household_summary(
     language: Literal["ja", "en"] = "ja",
 ) -> SummaryOut:
     """The relative's state in one sentence, for the family view."""
-    household = session.scalar(
-        select(Household)
-        .where(Household.id == household_id)
-        .options(selectinload(Household.people), selectinload(Household.gateways))
-    )
-    if household is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"household {household_id!r} not found")
+    household = load_household(session, household_id)
     alerts = list(session.scalars(select(Alert).where(Alert.household_id == household_id, Alert.state != "resolved")))
     state = household_state(alerts, list(household.gateways))
     last = session.scalar(

@@ -78,7 +78,8 @@ def _open_alert_counts(session: Session, household_ids: list[str] | None = None)
     return {row[0]: row[1] for row in session.execute(query)}
 
 
-def _load(session: Session, household_id: str) -> Household:
+def load_household(session: Session, household_id: str) -> Household:
+    """Return a household with its people and gateways; 404 when there is none."""
     household = session.scalar(
         select(Household)
         .where(Household.id == household_id)
@@ -105,7 +106,7 @@ def list_households(session: SessionDep, scope: ScopeDep) -> list[HouseholdOut]:
 @router.get("/{household_id}", response_model=HouseholdOut, dependencies=[_WATCHERS])
 def get_household(household_id: str, session: SessionDep, scope: ScopeDep) -> HouseholdOut:
     """Show one household."""
-    household = _load(session, household_id)
+    household = load_household(session, household_id)
     return _household_out(household, _open_alert_counts(session, [household_id]).get(household_id, 0))
 
 
@@ -138,7 +139,7 @@ def create_household(
         service.sessions, at=service.clock.now(), actor=principal.actor, action="household.created", target=body.id
     )
     service.refresh_households()
-    return _household_out(_load(session, body.id), 0)
+    return _household_out(load_household(session, body.id), 0)
 
 
 @router.patch("/{household_id}/watch", response_model=HouseholdOut)
@@ -174,7 +175,7 @@ def patch_watch_settings(
 @router.get("/{household_id}/contacts", response_model=list[ContactOut], dependencies=[_WATCHERS])
 def list_contacts(household_id: str, session: SessionDep, scope: ScopeDep) -> list[ContactOut]:
     """List the people notified about a household, in the order they are tried."""
-    _load(session, household_id)
+    load_household(session, household_id)
     contacts = session.scalars(
         select(Contact)
         .where(Contact.household_id == household_id)
@@ -225,7 +226,7 @@ def create_contact(
 @router.get("/{household_id}/devices", response_model=list[DeviceOut], dependencies=[_WATCHERS])
 def list_household_devices(household_id: str, session: SessionDep, scope: ScopeDep) -> list[DeviceOut]:
     """List the devices behind a household's gateways."""
-    _load(session, household_id)
+    load_household(session, household_id)
     devices = session.scalars(
         select(Device)
         .join(Gateway, Gateway.id == Device.gateway_id)

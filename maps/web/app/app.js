@@ -102,7 +102,11 @@ async function answer(value) {
 }
 async function start() {
   mm.translate(); applyPrefs();
-  document.getElementById("language").onchange = (event) => { mm.setLang(event.target.value); applyPrefs(); };
+  document.getElementById("language").onchange = (event) => {
+    mm.setLang(event.target.value); applyPrefs();
+    // alerts are composed by the server in the device's language
+    if (prefs.token) deviceFetch(RESIDENT_API.me, { method: "PATCH", body: JSON.stringify({ language: mm.lang }) }).then(loadAlerts).catch(() => {});
+  };
   document.getElementById("large").onchange = (event) => { prefs.large = event.target.checked; save(); applyPrefs(); };
   document.getElementById("contrast").onchange = (event) => { prefs.contrast = event.target.checked; save(); applyPrefs(); };
   document.getElementById("push").onclick = subscribePush;
