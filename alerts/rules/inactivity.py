@@ -1,8 +1,10 @@
 """Inactivity: no movement at home for too long, judged against the household's own routine.
 
 The rule learns, from the last 28 days, how long a quiet spell at each hour of the day
-usually lasts (weekdays and weekends apart): for every hour it keeps the longest time since
-the last movement that was reached within that hour, one value per day. The limit for an hour
+usually lasts (weekdays and weekends apart): for every hour it keeps the length of the longest
+quiet spell (movement to movement) that covered that hour, one value per day. A night's sleep
+covers the small hours, so they allow a long spell; 10:00 in an early riser's home is covered
+only by short ones. The limit for an hour
 is the longest such value times a margin, held between a floor and a ceiling. A nap at 14:00
 is then no alarm, while no movement at 10:00 in an early riser's home is. The model lives in
 the rule's state, so the checkpoint carries it over a restart; `learn_history` rebuilds it from
@@ -114,22 +116,22 @@ def zone_of(settings: WatchSettings) -> ZoneInfo:
 
 @dataclass(slots=True)
 class RoutineModel:
-    """Per local day, the longest minutes since the last movement reached within each hour."""
+    """Per local day and hour, the length in minutes of the longest quiet spell covering that hour."""
 
     days: dict[str, list[int]] = field(default_factory=dict)
     _limits: dict[tuple[bool, int], float] | None = field(default=None, repr=False)
     _limits_day: str | None = field(default=None, repr=False)
 
     def record_quiet(self, start: datetime, end: datetime, zone: ZoneInfo) -> None:
-        """Note a quiet spell from one movement (`start`) to the next (`end`)."""
+        """Note a quiet spell from one movement (`start`) to the next (`end`) in every hour it covers."""
+        length = int((end - start).total_seconds() // 60)
         cursor = start
         while cursor < end:
             local = cursor.astimezone(zone)
             hour_end = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC) + timedelta(hours=1)
-            reached = int((min(end, hour_end) - start).total_seconds() // 60)
             hours = self.days.setdefault(local.date().isoformat(), [UNKNOWN] * 24)
-            if reached > hours[local.hour]:
-                hours[local.hour] = reached
+            if length > hours[local.hour]:
+                hours[local.hour] = length
             cursor = hour_end
 
     def forget_before(self, today: str, keep_days: int) -> None:

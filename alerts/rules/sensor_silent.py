@@ -3,6 +3,11 @@
 A motion sensor with a flat battery or knocked off the wall looks like an empty room; the
 installer must hear of it before the watch quietly degrades. Time while the gateway itself is
 away does not count (that is the gateway offline rule's business).
+
+Sensors that report readings (climate, battery) report on a schedule, so `sensor_silent_after_hours`
+of silence is a fault. A sensor that only reports events (a door contact, a PIR in a spare room)
+may rightly stay silent for days: its limit is twice the longest silence it has shown, and at
+least three times the setting.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from alerts.signals import (
 )
 from protocol import GatewayState
 
+EVENT_ONLY_FACTOR = 3
+
 
 @dataclass(frozen=True, slots=True)
 class SensorSilentConfig:
@@ -58,6 +65,8 @@ class SensorSilentState:
     rooms: dict[str, str] = field(default_factory=dict)
     gateways: dict[str, GatewayPresence] = field(default_factory=dict)
     raised: list[str] = field(default_factory=list)
+    reporting: set[str] = field(default_factory=set)  # sensors that send readings on a schedule
+    longest_h: dict[str, float] = field(default_factory=dict)  # longest silence seen, event-only sensors
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +74,8 @@ class SensorSilentState:
             "rooms": dict(self.rooms),
             "gateways": presences_to_json(self.gateways),
             "raised": list(self.raised),
+            "reporting": sorted(self.reporting),
+            "longest_h": dict(self.longest_h),
         }
 
     @classmethod
@@ -75,7 +86,13 @@ class SensorSilentState:
         rooms = data.get("rooms")
         raised = data.get("raised")
         parsed = {str(k): parse_iso(v) for k, v in sensors.items()} if isinstance(sensors, dict) else {}
+        reporting = data.get("reporting")
+        longest = data.get("longest_h")
         return cls(
+            reporting={str(key) for key in reporting} if isinstance(reporting, list) else set(),
+            longest_h={str(k): float(v) for k, v in longest.items() if isinstance(v, int | float)}
+            if isinstance(longest, dict)
+            else {},
             sensors={key: at for key, at in parsed.items() if at is not None},
             rooms={str(k): str(v) for k, v in rooms.items()} if isinstance(rooms, dict) else {},
             gateways=presences_from_json(data.get("gateways")),
@@ -121,7 +138,14 @@ class SensorSilentRule:
         if not isinstance(observation, EventObserved | ReadingObserved):
             return []
         key = f"{observation.gateway_id}/{observation.device_id}"
-        state.sensors[key] = latest(state.sensors.get(key), observation.ts) or observation.ts
+        previous = state.sensors.get(key)
+        if isinstance(observation, ReadingObserved):
+            state.reporting.add(key)
+        elif previous is not None and key not in state.raised and observation.ts > previous:
+            silence = (observation.ts - max(previous, presence.back_at or previous)).total_seconds() / 3600
+            if silence > state.longest_h.get(key, 0.0):
+                state.longest_h[key] = silence
+        state.sensors[key] = latest(previous, observation.ts) or observation.ts
         if observation.room:
             state.rooms[key] = observation.room
         if key not in state.raised:
@@ -159,7 +183,12 @@ class SensorSilentRule:
         if presence is None or presence.offline or presence.last_heard_at is None:
             return None
         basis = latest(self.state.sensors[key], presence.back_at, presence.started_at)
-        return None if basis is None else basis + self.config.silent_after
+        if basis is None:
+            return None
+        if key in self.state.reporting:
+            return basis + self.config.silent_after
+        learned = timedelta(hours=2 * self.state.longest_h.get(key, 0.0))
+        return basis + max(self.config.silent_after * EVENT_ONLY_FACTOR, learned)
 
     def _silent(self, key: str, now: datetime) -> bool:
         due = self._due(key)

@@ -38,11 +38,13 @@ MORNING_FROM = time(5, 0)
 # Toilet motion this close to the previous one is the same visit.
 VISIT_GAP = timedelta(minutes=10)
 HISTORY_DAYS = 28
-MIN_DAYS = 7
+MIN_DAYS = 14
 # How regular a habit must be before its absence is worth a call.
 HABIT_SHARE = 0.9
 LOW_MOVEMENT_SHARE = 0.4
 MIN_NIGHT_VISITS = 3
+# One extra visit is within a night's variation; two more than ever before is not.
+EXTRA_NIGHT_VISITS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +211,7 @@ class UnusualDayRule:
     def _reasons(self, today: DayCounts, baseline: list[DayCounts], *, evening: bool) -> list[str]:
         reasons = []
         usual_visits = max(c.night_toilet for c in baseline)
-        if today.night_toilet >= MIN_NIGHT_VISITS and today.night_toilet > usual_visits:
+        if today.night_toilet >= max(MIN_NIGHT_VISITS, usual_visits + EXTRA_NIGHT_VISITS):
             reasons.append(f"night_toilet={today.night_toilet}/{usual_visits}")
         kitchen_share = sum(c.kitchen_by_noon for c in baseline) / len(baseline)
         if not today.kitchen_by_noon and kitchen_share >= HABIT_SHARE:

@@ -229,19 +229,19 @@ def test_gateway_offline_silences_the_person_rules() -> None:
 
 
 def test_unusual_day_names_many_night_toilet_visits() -> None:
-    """Four toilet visits in the night after a week of at most one raises "please check" with the reason."""
+    """Four toilet visits in the night after two weeks of one raises "please check" with the reason."""
     home = Home(jst(1, 6), settings=SPARSE_HEARTBEATS)
     home.status(started_at=jst(1, 5))
-    for day in range(1, 10):
+    for day in range(1, 17):
         home.run_until(jst(day, 7), step=timedelta(minutes=15))
         home.event(EventKind.MOTION_DETECTED, room="kitchen")
         home.event(EventKind.DOOR_OPENED, room="entrance")
         home.run_until(jst(day, 23), step=timedelta(minutes=15))
-        visits = 4 if day == 9 else 1
+        visits = 4 if day == 16 else 1
         for visit in range(visits):
             home.run_until(jst(day + 1, 1 + visit), step=timedelta(minutes=15))
             home.event(EventKind.MOTION_DETECTED, room="toilet")
-    home.run_until(jst(10, 12, 1), step=timedelta(minutes=15))
+    home.run_until(jst(17, 12, 1), step=timedelta(minutes=15))
     [signal] = home.raised(RuleName.UNUSUAL_DAY)
     assert signal.severity is Severity.LOW
     assert "night_toilet=4/1" in str(signal.facts["reasons"])
@@ -265,7 +265,8 @@ def test_sensor_silent_while_gateway_online_raises_for_the_installer() -> None:
     reading(home, "temperature_c", 21.0, device="climate-kitchen", room="kitchen")
     home.run_until(jst(27, 8, 1), step=timedelta(minutes=5))
     [signal] = home.raised(RuleName.SENSOR_SILENT)
-    assert signal.facts["silent_sensors"] == 2  # the kitchen climate sensor and the living-room PIR
+    # the PIR only reports movement, so it may rightly stay silent longer: only the climate sensor
+    assert (signal.facts["device_id"], signal.facts["silent_sensors"]) == ("climate-kitchen", 1)
     assert signal.severity is Severity.MEDIUM
 
 
