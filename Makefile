@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: demo test lint format bench bench-ingest bench-disaster system-deps venv clean schema
+.PHONY: demo test lint format bench bench-ingest bench-disaster bench-watch system-deps venv clean schema
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,6 @@ bench-disaster: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+bench-watch: $(STAMP)
+	$(BIN)/python -m bench.watch
