@@ -11,12 +11,13 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from alerts.rules import RULE_FACTORIES, HouseholdRule
+from alerts.rules import RULE_FACTORIES, HouseholdRule, InactivityRule
 from alerts.signals import AlertSignal, HouseholdProfile, Observation
+from protocol import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,28 @@ class RuleEngine:
             if household is not None:
                 for rule in household.rules:
                     self._scheduled.pop((household_id, rule.name.value), None)
+
+    def needs_history(self) -> list[str]:
+        """Return the households whose learned routine is empty (new, or state lost)."""
+        with self._lock:
+            return [
+                household_id
+                for household_id, household in self._households.items()
+                if any(isinstance(rule, InactivityRule) and not rule.state.routine.days for rule in household.rules)
+            ]
+
+    def learn_history(self, household_id: str, movements: Sequence[tuple[datetime, EventKind]]) -> None:
+        """Rebuild a household's learned routine from stored movements (oldest first)."""
+        with self._lock:
+            household = self._households.get(household_id)
+            if household is None:
+                return
+            for rule in household.rules:
+                if isinstance(rule, InactivityRule):
+                    rule.learn_history(list(movements))
+                    self._scheduled.pop((household_id, rule.name.value), None)
+                    self._schedule(household_id, rule)
+            self._dirty.add(household_id)
 
     def observe(self, observation: Observation, *, now: datetime) -> list[AlertSignal]:
         """Feed one stored observation to the household's rules and return their signals."""

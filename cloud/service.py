@@ -22,7 +22,7 @@ from cloud.config import Settings
 from cloud.db.models import Household
 from cloud.db.session import Sessions, make_sessions, migrate
 from cloud.ingest import GatewayRegistry, IngestPipeline, IngestSnapshot, IngestStats, MqttIngest, RuleStream
-from cloud.ingest.rules import load_checkpoint
+from cloud.ingest.rules import learn_from_events, load_checkpoint
 from cloud.telemetry import TelemetryStore, open_telemetry_store
 from protocol import Clock, SystemClock
 
@@ -149,6 +149,8 @@ class CloudService:
         try:
             profiles = load_profiles(sessions, gateway_offline_after_s=settings.gateway_offline_after_s)
             engine = RuleEngine(profiles=profiles, checkpoint=load_checkpoint(sessions))
+            # a routine lost with the checkpoint (or never saved) is learned again from stored events
+            learn_from_events(engine, sessions, now=self.clock.now())
             self._outbox = NotificationOutbox(sessions=sessions, clock=self.clock, channel=AppriseChannel())
             self._lifecycle = AlertLifecycle(
                 sessions=sessions,

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from alerts.engine import RuleEngine
 from alerts.signals import AlertSignal, HouseholdProfile, Observation, ReadingObserved
-from cloud.db.models import RuleCheckpoint
+from cloud.db.models import RuleCheckpoint, StoredEvent
 from cloud.db.session import Sessions
 from cloud.ingest.stats import IngestStats
-from protocol import Clock, Metric, Reading, ReadingBatch
+from protocol import Clock, EventKind, Metric, Reading, ReadingBatch
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,33 @@ class Lifecycle(Protocol):
     """What ingest needs of cloud.alerting.AlertLifecycle."""
 
     def apply(self, signals: Sequence[AlertSignal]) -> list[int]: ...
+
+
+HISTORY_DAYS = 28
+MOVEMENT_KINDS = ("motion_detected", "door_opened", "door_closed")
+
+
+def learn_from_events(engine: RuleEngine, sessions: Sessions, *, now: datetime) -> int:
+    """Rebuild the learned routine of households that have none from the events table; return how many."""
+    rebuilt = 0
+    since = now - timedelta(days=HISTORY_DAYS)
+    for household_id in engine.needs_history():
+        with sessions() as session:
+            rows = session.execute(
+                select(StoredEvent.ts, StoredEvent.kind)
+                .where(
+                    StoredEvent.household_id == household_id,
+                    StoredEvent.ts >= since,
+                    StoredEvent.kind.in_(MOVEMENT_KINDS),
+                )
+                .order_by(StoredEvent.ts)
+            ).all()
+        if rows:
+            engine.learn_history(household_id, [(ts, EventKind(kind)) for ts, kind in rows])
+            rebuilt += 1
+    if rebuilt:
+        log.info("learned routines of %d household(s) rebuilt from stored events", rebuilt)
+    return rebuilt
 
 
 def load_checkpoint(sessions: Sessions) -> Mapping[str, Any] | None:
