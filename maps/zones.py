@@ -120,7 +120,11 @@ class ZoneIndex:
         self.zones = [self.zones[i] for i in order]
         owners = np.array([self.tracker_index[zone.tracker_id] for zone in self.zones], dtype=np.int64)
         # CSR layout: the zones of tracker t are zones[start[t]:start[t + 1]]
-        counts = np.bincount(owners, minlength=len(tracker_ids)) if len(owners) else np.zeros(0, dtype=np.int64)
+        counts = (
+            np.bincount(owners, minlength=len(tracker_ids))
+            if len(owners)
+            else np.zeros(len(tracker_ids), dtype=np.int64)
+        )
         self._start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._count = counts.astype(np.int64)
         n = len(self.zones)

@@ -1,4 +1,4 @@
-"""Synthetic homes that speak MQTT like real gateways, driven by an injected clock."""
+"""Synthetic homes that speak MQTT like real gateways, and wanderers with GPS trackers."""
 
 from simulators.fleet import HouseholdFleet
 from simulators.household import (
@@ -10,6 +10,7 @@ from simulators.household import (
     motion_device,
 )
 from simulators.routine import TOKYO, Activity, DailyRoutine, Happening, Room, Stay
+from simulators.wanderer import FixBatch, WandererConfig, WandererFleet, lonlat_to_plane, plane_to_lonlat
 
 __all__ = [
     "BUTTON_DEVICE",
@@ -17,12 +18,17 @@ __all__ = [
     "TOKYO",
     "Activity",
     "DailyRoutine",
+    "FixBatch",
     "Happening",
     "HouseholdConfig",
     "HouseholdFleet",
     "Room",
     "SimulatedHousehold",
     "Stay",
+    "WandererConfig",
+    "WandererFleet",
     "climate_device",
+    "lonlat_to_plane",
     "motion_device",
+    "plane_to_lonlat",
 ]

@@ -23,8 +23,10 @@ from cloud.api.routes import (
     households,
     ingest,
     notifications,
+    osmand,
     residents,
     stream,
+    trackers,
     watch_settings,
 )
 from cloud.api.schemas import HealthOut
@@ -121,11 +123,15 @@ def create_app(service: CloudService) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard)])
     for module in (households, gateways, devices, alerts, notifications, ingest, console, stream, watch_settings):
         api.include_router(module.router)
+    # trackers: the position route applies its own privacy gate on top of the scope
+    api.include_router(trackers.router)
     # disaster alerts are the ward's to write: staff only
     api.include_router(disaster.router, dependencies=[Depends(allow(*STAFF))])
     app.include_router(api)
     # one-tap acknowledgement links in notifications: public, the signed token is the credential
     app.include_router(ack.router)
+    # OsmAnd/Traccar clients report here like to Traccar's port 5055: the registered device id is the credential
+    app.include_router(osmand.router)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -22,6 +22,7 @@ from cloud.db.models import (
     UtcDateTime,
 )
 from cloud.db.session import Sessions, create_db_engine, make_sessions, migrate
+from cloud.db.trackers import LocationConsent, SafeZoneRecord, Tracker
 from cloud.db.watch import AlertEscalation, ContactQuietHours, HouseholdWatchRules
 
 __all__ = [
@@ -40,14 +41,17 @@ __all__ = [
     "Gateway",
     "Household",
     "HouseholdWatchRules",
+    "LocationConsent",
     "LocationRecord",
     "Notification",
     "Person",
     "ResidentDevice",
     "RuleCheckpoint",
+    "SafeZoneRecord",
     "SeenMessage",
     "Sessions",
     "StoredEvent",
+    "Tracker",
     "UtcDateTime",
     "create_db_engine",
     "make_sessions",

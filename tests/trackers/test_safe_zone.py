@@ -156,3 +156,10 @@ def test_polygon_zone_signed_distance_is_metric() -> None:
     got = index.signed_distance_latlon(["t", "t"], [inside[0], outside[0]], [inside[1], outside[1]], [NOON] * 2)
     assert got[0] is not None and abs(got[0] + 50) < 0.5
     assert got[1] is not None and abs(got[1] - 50) < 0.5
+
+
+def test_a_tracker_without_zones_judges_nothing() -> None:
+    """Fixes of a tracker that has no zone yet raise nothing and break nothing."""
+    w = SafeZoneWatch(trackers=[TrackerProfile("trk-new", "taito-0001")])
+    assert w.observe([TrackerFix("trk-new", *at_distance(5000), NOON, accuracy_m=5)]) == []
+    assert w.index.zones_of("trk-new") == []
