@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: demo test lint format bench bench-ingest bench-disaster bench-watch system-deps venv clean schema
+.PHONY: demo test lint format bench bench-ingest bench-disaster bench-watch bench-trackers system-deps venv clean schema
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,3 +50,6 @@ clean:
 
 bench-watch: $(STAMP)
 	$(BIN)/python -m bench.watch
+
+bench-trackers: $(STAMP)
+	$(BIN)/python -m bench.trackers
