@@ -10,12 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from alerts import RuleName, Severity
-from alerts.signals import AlertSignal
+from alerts import RuleName
 from cloud.provisioning import add_contact
 from cloud.service import CloudService
-from tests.cloud.conftest import START
-from tests.web.people import HOUSEHOLD, OTHER_GATEWAY, OTHER_HOUSEHOLD, SECRET, logged_in, seed_people
+from tests.web.people import HOUSEHOLD, OTHER_GATEWAY, OTHER_HOUSEHOLD, SECRET, logged_in, raise_alert, seed_people
 
 # Routes that name nothing of a household and stream forever, checked on their own below.
 STREAMING = {("get", "/api/v1/stream")}
@@ -25,14 +23,6 @@ UNSCOPED = {
     ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/residents/devices"),  # anyone may register a resident device (anonymous by design)
 }
-
-
-def raise_alert(service: CloudService, household_id: str, rule: RuleName = RuleName.EMERGENCY_BUTTON) -> int:
-    """Open an alert on a household as the rules would; return its id."""
-    [alert_id] = service.lifecycle.apply(
-        [AlertSignal(action="raise", household_id=household_id, rule=rule, severity=Severity.CRITICAL, at=START)]
-    )
-    return alert_id
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 
 import httpx
 
+from alerts import RuleName, Severity
+from alerts.signals import AlertSignal
 from cloud.auth import Accounts
 from cloud.provisioning import add_gateway, add_household
 from cloud.service import CloudService
-from tests.cloud.conftest import GATEWAY, HOUSEHOLD
+from tests.cloud.conftest import GATEWAY, HOUSEHOLD, START
 
 PASSWORD = "correct horse battery"
 SECRET = "test-session-secret-0123456789abcdefghij"
@@ -65,4 +67,22 @@ def logged_in(base_url: str, username: str) -> Iterator[httpx.Client]:
         yield client
 
 
-__all__ = ["GATEWAY", "HOUSEHOLD", "OTHER_GATEWAY", "OTHER_HOUSEHOLD", "PASSWORD", "SECRET", "logged_in", "seed_people"]
+def raise_alert(service: CloudService, household_id: str, rule: RuleName = RuleName.EMERGENCY_BUTTON) -> int:
+    """Open an alert on a household as the rules would; return its id."""
+    [alert_id] = service.lifecycle.apply(
+        [AlertSignal(action="raise", household_id=household_id, rule=rule, severity=Severity.CRITICAL, at=START)]
+    )
+    return alert_id
+
+
+__all__ = [
+    "GATEWAY",
+    "HOUSEHOLD",
+    "OTHER_GATEWAY",
+    "OTHER_HOUSEHOLD",
+    "PASSWORD",
+    "SECRET",
+    "logged_in",
+    "raise_alert",
+    "seed_people",
+]

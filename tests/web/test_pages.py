@@ -15,7 +15,7 @@ from protocol import EventKind, encode
 from tests.cloud.conftest import GatewayPublisher, event, events_topic
 from tests.support import NotificationReceiver, free_port, wait_until
 from tests.web.conftest import FAMILY_INBOX, screenshot
-from tests.web.people import HOUSEHOLD, OTHER_HOUSEHOLD, PASSWORD, SECRET, seed_people
+from tests.web.people import HOUSEHOLD, OTHER_HOUSEHOLD, PASSWORD, SECRET, raise_alert, seed_people
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
@@ -158,3 +158,24 @@ def test_console_reconnects_after_a_server_restart(
     gateway.publish(events_topic(), encode(event(kind=EventKind.BUTTON_PRESSED, device_id="btn-1")))
 
     expect(page.locator("#alerts li.sev-critical")).to_contain_text("緊急ボタン", timeout=5000)
+
+
+def test_family_member_acknowledges_from_their_phone(page: Page, site: CloudService) -> None:
+    """An open alert in the family view is acknowledged with one tap, under the member's name."""
+    assert site.api_url is not None
+    raise_alert(site, HOUSEHOLD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, site.api_url, "ichiro")
+    page.locator("#open").get_by_role("button", name="対応します").click()
+    expect(page.locator("#history")).to_contain_text("田中一郎")
+    screenshot(page, "family-acknowledged")
+
+
+def test_family_member_sets_quiet_hours(page: Page, site: CloudService) -> None:
+    """Quiet hours typed in the family view are saved."""
+    assert site.api_url is not None
+    log_in(page, site.api_url, "ichiro")
+    page.get_by_label("開始").fill("22:00")
+    page.get_by_label("終了").fill("07:00")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#saved")).to_have_text("保存しました")
