@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from cloud.service import CloudService
-from protocol import EventKind, encode
-from tests.cloud.conftest import GatewayPublisher, event, events_topic
+from protocol import EventKind, Metric, Reading, ReadingBatch, TopicKind, encode, new_message_id, topic_for
+from tests.cloud.conftest import GATEWAY, START, GatewayPublisher, event, events_topic
 from tests.support import NotificationReceiver, free_port, wait_until
 from tests.web.conftest import FAMILY_INBOX, screenshot
 from tests.web.people import HOUSEHOLD, OTHER_HOUSEHOLD, PASSWORD, SECRET, raise_alert, seed_people
@@ -68,14 +69,23 @@ def test_household_detail_shows_person_devices_and_charts(
 ) -> None:
     """Opening a household shows its sentence, devices and the motion chart; English on request."""
     assert site.api_url is not None
-    message = event(room="kitchen")
-    gateway.publish(events_topic(), encode(message))
+    gateway.publish(events_topic(), encode(event(room="kitchen")))
+    climate = [
+        Reading(device_id="climate-1", metric=metric, value=value, ts=START - timedelta(hours=hours))
+        for hours in (3, 2, 1)
+        for metric, value in ((Metric.TEMPERATURE_C, 27.0 + hours), (Metric.HUMIDITY_PCT, 70.0))
+    ]
+    batch = ReadingBatch(msg_id=new_message_id(), gateway_id=GATEWAY, ts=START, readings=climate)
+    gateway.publish(topic_for(GATEWAY, TopicKind.READINGS), encode(batch))
     log_in(page, site.api_url, "sato")
     page.locator(f'.hh-marker[data-household="{HOUSEHOLD}"]').click()
     expect(page.locator("#detail-summary")).to_contain_text("台所")
     expect(page.locator("#chart-motion svg")).to_be_visible()
+    expect(page.locator("#chart-wbgt polyline")).to_be_visible()
     expect(page.locator("#devices")).to_contain_text("pir-living")
     screenshot(page, "console-household")
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, upright
+    screenshot(page, "console-tablet")
     page.get_by_role("button", name="English").click()
     expect(page.locator("#alerts-title")).to_contain_text("Open alerts")
 

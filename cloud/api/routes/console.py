@@ -13,6 +13,7 @@ from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from alerts import wbgt_indoor
 from cloud.api.deps import WATCHERS, PrincipalDep, ScopeDep, ServiceDep, SessionDep, allow
 from cloud.api.routes.households import load_household
 from cloud.auth import audit
@@ -76,7 +77,7 @@ class ChartsOut(BaseModel):
     range: Literal["24h", "7d"]
     motion_per_hour: list[SeriesPoint]
     temperature_c: list[SeriesPoint]
-    wbgt_c: list[SeriesPoint] = Field(description="Empty until a WBGT series is recorded.")
+    wbgt_c: list[SeriesPoint] = Field(description="Indoor WBGT estimated from temperature and humidity.")
 
 
 class SummaryOut(BaseModel):
@@ -223,16 +224,26 @@ def household_charts(
         if bucket in counts:
             counts[bucket] += 1
 
-    def series(metric: str) -> list[SeriesPoint]:
-        samples = service.telemetry.query(household_id=household_id, metric=metric, start=start, end=now)
-        step = max(1, len(samples) // 500)  # the page draws a line, not every reading
-        return [SeriesPoint(ts=sample.ts, value=sample.value) for sample in samples[::step]]
+    def thinned(points: list[SeriesPoint]) -> list[SeriesPoint]:
+        step = max(1, len(points) // 500)  # the page draws a line, not every reading
+        return points[::step]
 
+    temperatures = service.telemetry.query(household_id=household_id, metric="temperature_c", start=start, end=now)
+    humidities = {
+        (sample.device_id, sample.ts): sample.value
+        for sample in service.telemetry.query(household_id=household_id, metric="humidity_pct", start=start, end=now)
+    }
+    # the same indoor WBGT estimate the heat rule alerts on, where a reading has both values
+    wbgt = [
+        SeriesPoint(ts=sample.ts, value=round(wbgt_indoor(sample.value, humidities[(sample.device_id, sample.ts)]), 1))
+        for sample in temperatures
+        if (sample.device_id, sample.ts) in humidities
+    ]
     return ChartsOut(
         range=span,
         motion_per_hour=[SeriesPoint(ts=ts, value=count) for ts, count in counts.items()],
-        temperature_c=series("temperature_c"),
-        wbgt_c=series("wbgt_c"),
+        temperature_c=thinned([SeriesPoint(ts=sample.ts, value=sample.value) for sample in temperatures]),
+        wbgt_c=thinned(wbgt),
     )
 
 
