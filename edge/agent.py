@@ -14,14 +14,17 @@ import logging
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gpiozero.pins import Factory
 
 from edge.drivers import (
+    BleBeaconDriver,
     DoorContactDriver,
     Ds18b20Driver,
     EmergencyButtonDriver,
+    GpsNmeaDriver,
     HwmonClimateDriver,
     InputDriver,
     PirMotionDriver,
@@ -31,10 +34,12 @@ from edge.drivers import (
 from edge.outbox import GatewayOutbox
 from edge.uplink import DEFAULT_RECONNECT, GatewayUplink, ReconnectPolicy
 from firmware_config import (
+    BleBeaconDevice,
     DoorContactDevice,
     Ds18b20Device,
     EmergencyButtonDevice,
     GatewaySettings,
+    GpsNmeaDevice,
     HwmonClimateDevice,
     PirMotionDevice,
 )
@@ -44,6 +49,8 @@ from protocol import (
     Event,
     EventKind,
     GatewayConfig,
+    LocationFix,
+    LocationSource,
     Reading,
     ReadingBatch,
     SystemClock,
@@ -86,6 +93,9 @@ class GatewayAgent:
         self._count_lock = threading.Lock()
         self._inputs: dict[str, InputDriver] = {}
         self._polled: dict[str, PolledDriver] = {}
+        # location sources: BLE tags seen at home, a serial GPS; each runs as a task of its own
+        self._ble: dict[str, BleBeaconDriver] = {}
+        self._gps: dict[str, GpsNmeaDriver] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._stop_requested = False
@@ -190,6 +200,8 @@ class GatewayAgent:
         uplink_task = asyncio.create_task(uplink.run(), name="uplink")
         readings_task = asyncio.create_task(self._read_periodically(), name="readings")
         stop_task = asyncio.create_task(self._stopping.wait(), name="stop")
+        location_tasks = [asyncio.create_task(self._locate(device_id), name=device_id) for device_id in self._ble]
+        location_tasks += [asyncio.create_task(self._follow_gps(device_id), name=device_id) for device_id in self._gps]
         self.ready.set()
         try:
             await asyncio.wait([uplink_task, readings_task, stop_task], return_when=asyncio.FIRST_COMPLETED)
@@ -197,9 +209,9 @@ class GatewayAgent:
             # give the uplink a moment to publish the retained "offline: shutdown" status
             await asyncio.wait([uplink_task], timeout=5.0)
         finally:
-            for task in (uplink_task, readings_task, stop_task):
+            for task in (uplink_task, readings_task, stop_task, *location_tasks):
                 task.cancel()
-            await asyncio.gather(uplink_task, readings_task, stop_task, return_exceptions=True)
+            await asyncio.gather(uplink_task, readings_task, stop_task, *location_tasks, return_exceptions=True)
         for task in (uplink_task, readings_task):
             failure = None if task.cancelled() else task.exception()
             if failure is not None:
@@ -213,6 +225,71 @@ class GatewayAgent:
                 await asyncio.wait_for(self._retime_readings.wait(), timeout=self.reading_interval_s)
             except TimeoutError:
                 await self.take_readings()
+
+    async def _locate(self, device_id: str) -> None:
+        """Scan for BLE tags until stopped; a missing radio is logged, not fatal."""
+        assert self._stopping is not None
+        try:
+            await self._ble[device_id].run(self._stopping)
+        except Exception:
+            self.sensor_errors[device_id] += 1
+            log.exception("BLE scanner %s stopped", device_id)
+
+    async def _follow_gps(self, device_id: str) -> None:
+        """Read the serial GPS in a thread until stopped; at most one fix per `min_interval_s`."""
+        try:
+            await asyncio.to_thread(self._read_gps, device_id)
+        except Exception:
+            self.sensor_errors[device_id] += 1
+            log.exception("GPS %s stopped", device_id)
+
+    def _read_gps(self, device_id: str) -> None:
+        driver, loop = self._gps[device_id], self._loop
+        assert loop is not None
+        last: float | None = None
+        for fix in driver.fixes():
+            if self._stop_requested:
+                return
+            stamp = fix.ts.timestamp()
+            if last is not None and abs(stamp - last) < driver.device.min_interval_s:
+                continue
+            last = stamp
+            message = LocationFix(
+                msg_id=new_message_id(),
+                gateway_id=self.settings.gateway_id,
+                ts=fix.ts,
+                device_id=device_id,
+                lat=fix.lat,
+                lon=fix.lon,
+                accuracy_m=fix.accuracy_m,
+                source=LocationSource.GPS,
+            )
+            loop.call_soon_threadsafe(self._store, message)
+
+    def _tag_presence(self, device: BleBeaconDevice) -> Callable[[str, bool, float | None], None]:
+        """Return the presence callback of a scanner: a tag at home is a fix at the gateway's place."""
+
+        def report(tag_id: str, home: bool, battery: float | None) -> None:
+            if not home:
+                # "not home" is the absence of fixes; the cloud's rules judge silence while out
+                log.info("tag %s no longer heard at home", tag_id)
+                return
+            message = LocationFix(
+                msg_id=new_message_id(),
+                gateway_id=self.settings.gateway_id,
+                ts=self.clock.now(),
+                device_id=tag_id,
+                lat=device.lat,
+                lon=device.lon,
+                accuracy_m=device.home_radius_m,
+                source=LocationSource.BLE,
+                battery_pct=battery,
+            )
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._store, message)
+
+        return report
 
     def _apply_config(self, config: GatewayConfig) -> None:
         if config.reading_interval_s != self.reading_interval_s:
@@ -240,13 +317,22 @@ class GatewayAgent:
                     self._polled[device.id] = Ds18b20Driver(device)
                 elif isinstance(device, HwmonClimateDevice):
                     self._polled[device.id] = HwmonClimateDriver(device)
+                elif isinstance(device, BleBeaconDevice):
+                    self._ble[device.id] = BleBeaconDriver(device, report=self._tag_presence(device), clock=self.clock)
+                elif isinstance(device, GpsNmeaDevice):
+                    self._gps[device.id] = GpsNmeaDriver(device, clock=self.clock)
             except Exception:
                 # one broken device (pin busy, no GPIO) must not keep the others from watching
                 self.sensor_errors[device.id] += 1
                 log.exception("device %s could not be opened", device.id)
 
     def _close_drivers(self) -> None:
-        drivers: list[InputDriver | PolledDriver] = [*self._inputs.values(), *self._polled.values()]
+        drivers: list[InputDriver | PolledDriver | BleBeaconDriver | GpsNmeaDriver] = [
+            *self._inputs.values(),
+            *self._polled.values(),
+            *self._ble.values(),
+            *self._gps.values(),
+        ]
         for driver in drivers:
             try:
                 driver.close()
@@ -254,6 +340,8 @@ class GatewayAgent:
                 log.exception("driver %r did not close", driver)
         self._inputs.clear()
         self._polled.clear()
+        self._ble.clear()
+        self._gps.clear()
 
     def _emit(self, device_id: str, kind: EventKind) -> None:
         """Turn a driver's report into an Event and hand it to the loop; runs in gpiozero's threads."""
@@ -277,7 +365,7 @@ class GatewayAgent:
                 self.store_failures += 1
             log.error("event %s of %s lost: the agent is shutting down", kind.value, device_id)
 
-    def _store(self, message: Event | ReadingBatch) -> None:
+    def _store(self, message: Event | ReadingBatch | LocationFix) -> None:
         outbox = self._outbox
         try:
             if outbox is None:

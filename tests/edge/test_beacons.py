@@ -13,6 +13,10 @@ Sources of the bytes (copied verbatim as hex strings):
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
 
 from edge.beacons import (
     EddystoneTlm,
@@ -22,7 +26,9 @@ from edge.beacons import (
     parse_frames,
 )
 from edge.drivers import TagPresence
-from firmware_config import BleBeaconDevice
+from firmware_config import BleBeaconDevice, GatewaySettings
+from tests.edge.conftest import GW, MqttRecorder, running_agent
+from tests.support import MosquittoBroker, wait_until
 
 ALTBEACON_EDDYSTONE_UID = (
     "0201060303aafe1516aafe00e700010203040506070809010203040506"
@@ -94,3 +100,20 @@ def test_one_weak_advertisement_does_not_make_a_tag_home() -> None:
     advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
     assert presence.heard(advert, -100, START) == []
     assert not presence.is_home("tag-hanako")
+
+
+def test_a_gateway_without_a_bluetooth_radio_keeps_watching(
+    tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
+) -> None:
+    """With no BlueZ to scan with, the scanner's failure is counted and the gateway still reports status."""
+    if any(Path("/sys/class/bluetooth").glob("hci*")):
+        pytest.skip("this machine has a Bluetooth adapter: the scanner would run")
+    settings = GatewaySettings(
+        gateway_id=GW,
+        mqtt={"host": mosquitto.host, "port": mosquitto.port},  # type: ignore[arg-type]
+        outbox={"path": tmp_path / "outbox.sqlite3"},  # type: ignore[arg-type]
+        devices=[scanner()],
+    )
+    with running_agent(settings, pins=pins) as agent:
+        recorder.wait_for("/status")
+        wait_until(lambda: agent.sensor_errors["ble-entrance"] >= 1, timeout=15, what="scanner failure counted")

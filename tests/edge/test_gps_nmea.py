@@ -9,9 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gpiozero.pins.mock import MockFactory
+
 from edge.drivers import GpsNmeaDriver, NmeaFixReader
-from firmware_config import GpsNmeaDevice
+from firmware_config import GatewaySettings, GpsNmeaDevice
 from protocol import ManualClock
+from tests.edge.conftest import GW, MqttRecorder, running_agent
+from tests.support import MosquittoBroker
 
 CAPTURE = Path(__file__).parent / "data" / "gpsd-bu353s4.nmea"
 CLOCK = ManualClock(datetime(2026, 11, 26, tzinfo=UTC))
@@ -45,3 +49,20 @@ def test_a_gga_without_fix_gives_no_position() -> None:
     """Fix quality 0 (no satellites yet) is not reported as a position."""
     reader = NmeaFixReader(clock=CLOCK)
     assert reader.feed("$GPGGA,030720.000,,,,,0,00,,,M,,M,,0000*52") is None
+
+
+def test_gateway_sends_the_captured_fixes_to_the_broker(
+    tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
+) -> None:
+    """A gateway with the capture as its GPS port publishes one location fix per GGA."""
+    settings = GatewaySettings(
+        gateway_id=GW,
+        mqtt={"host": mosquitto.host, "port": mosquitto.port},  # type: ignore[arg-type]
+        outbox={"path": tmp_path / "outbox.sqlite3"},  # type: ignore[arg-type]
+        devices=[GpsNmeaDevice(type="gps_nmea", id="gps-1", port=str(CAPTURE), min_interval_s=1)],
+    )
+    with running_agent(settings, pins=pins, clock=CLOCK):
+        fixes = recorder.wait_for("/location", lambda received: len(received) >= 3)
+    bodies = [fix.body for fix in fixes]
+    assert {body["source"] for body in bodies} == {"gps"}
+    assert bodies[-1]["ts"].startswith("2014-12-31T03:07:21")
