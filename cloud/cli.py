@@ -43,6 +43,8 @@ replay_app = typer.Typer(help="Replay recorded homes through the real stack.", n
 evaluate_app = typer.Typer(help="Measure how well the rules work.", no_args_is_help=True)
 app.add_typer(replay_app, name="replay")
 app.add_typer(evaluate_app, name="evaluate")
+trackers_app = typer.Typer(help="Trackers of people who may wander, and their location history.", no_args_is_help=True)
+app.add_typer(trackers_app, name="trackers")
 
 console = Console()
 errors = Console(stderr=True)
@@ -123,6 +125,20 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     settings = _settings(data_dir)
     _sessions(settings)
     console.print("database is up to date")
+
+
+@trackers_app.command("purge")
+def trackers_purge(
+    days: Annotated[float, typer.Option(help="Keep this many days of location history.")] = 30.0,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete location fixes older than the retention (run it daily, e.g. from a systemd timer)."""
+    from cloud.trackers import purge_location_history
+    from protocol import SystemClock
+
+    settings = _settings(data_dir)
+    removed = purge_location_history(_sessions(settings), now=SystemClock().now(), keep_days=days)
+    console.print(f"{removed} location fix(es) older than {days:g} days deleted")
 
 
 @household_app.command("add")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from cloud.alerting import AlertLifecycle
     from cloud.disaster import DisasterDesk
     from cloud.notifier import NotificationOutbox
+    from cloud.trackers import TrackerDesk
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class CloudService:
         self._api_thread: threading.Thread | None = None
         self._api_port: int | None = None
         self._started = False
+        # trackers and safe zones (cloud.trackers): OwnTracks bridge, batched zone rules
+        self.tracker_desk: TrackerDesk | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -185,6 +188,7 @@ class CloudService:
             self._outbox.start()
             self._disaster.start()
             self._ingest.start()
+            self._start_tracker_desk()
             self._started = True
             if settings.api_port is not None:
                 self._start_api()
@@ -207,6 +211,9 @@ class CloudService:
         if self._api_thread is not None:
             self._api_thread.join(timeout=10)
         self._api_server = self._api_thread = None
+        if self.tracker_desk is not None:
+            self.tracker_desk.stop()
+            self.tracker_desk = None
         if self._ingest is not None:
             self._ingest.stop()
             self._ingest = None
@@ -230,6 +237,17 @@ class CloudService:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
+
+    def _start_tracker_desk(self) -> None:
+        from cloud.trackers import TrackerDesk, TrackerDeskSettings
+
+        assert self._sessions is not None
+        self.tracker_desk = TrackerDesk(
+            sessions=self._sessions,
+            lifecycle=self._lifecycle,
+            clock=self.clock,
+            settings=TrackerDeskSettings.from_settings(self.settings),
+        ).start()
 
     def _start_api(self) -> None:
         import uvicorn

@@ -5,7 +5,8 @@ gateway's location topic. An OwnTracks location is re-published as a `LocationFi
 bridge gateway, so ingest stores it like any other fix; location fixes of known trackers
 (from home gateways, town beacon receivers and the bridge) are queued for the safe-zone
 rules. One worker thread drains the queue in batches, runs the timers every `tick_s`,
-reloads trackers and zones when they change, and checkpoints the rule state.
+reloads trackers and zones when they change, checkpoints the rule state, and deletes
+location history older than `retention_days` (30 by default) every hour.
 
 Bad payloads are counted by reason and dropped; nothing a device sends stops the desk.
 """
@@ -32,7 +33,8 @@ from alerts.rules.safe_zone import SafeZoneConfig, SafeZoneWatch, TrackerFix
 from alerts.signals import AlertSignal
 from cloud.db.models import RuleCheckpoint
 from cloud.db.session import Sessions
-from cloud.trackers.registry import WatchInputs, ensure_bridge_gateway, generation, load_watch_inputs
+from cloud.trackers.registry import WatchInputs, generation, load_watch_inputs
+from cloud.trackers.retention import DEFAULT_RETENTION_DAYS, purge_location_history
 from cloud.trackers.sources import DEFAULT_OWNTRACKS_TOPIC, SourceError, owntracks_fix
 from maps.zones import ZoneIndex
 from protocol import (
@@ -72,12 +74,16 @@ class TrackerDeskSettings:
     tick_s: float = 1.0
     reload_every_s: float = 2.0
     checkpoint_every_s: float = 30.0
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    purge_every_s: float = 3600.0
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TrackerDeskSettings:
-        """Take the broker of the cloud's settings."""
+        """Take the broker and the timer period of the cloud's settings."""
         password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
         values: dict[str, Any] = {
+            "tick_s": settings.rule_tick_s,
+            "reload_every_s": max(2 * settings.rule_tick_s, 0.1),
             "mqtt_host": settings.mqtt_host,
             "mqtt_port": settings.mqtt_port,
             "mqtt_username": settings.mqtt_username,
@@ -121,8 +127,7 @@ class TrackerDesk:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> TrackerDesk:
-        """Register the bridge gateway, load trackers and zones, connect, and start the worker."""
-        ensure_bridge_gateway(self._sessions, clock=self._clock)
+        """Load trackers and zones, connect, and start the worker."""
         self._load(restore=True)
         client = self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"mimamori-trackers-{new_message_id()[:12]}"
@@ -255,7 +260,7 @@ class TrackerDesk:
             log.exception("alert lifecycle failed on %d tracker signal(s)", len(signals))
 
     def _run(self) -> None:
-        next_tick = next_reload = next_checkpoint = time.monotonic()
+        next_tick = next_reload = next_checkpoint = next_purge = time.monotonic()
         settings = self.settings
         while not self._stopping.is_set():
             fixes: list[LocationFix] = []
@@ -278,6 +283,9 @@ class TrackerDesk:
                 if now >= next_checkpoint:
                     next_checkpoint = now + settings.checkpoint_every_s
                     self.save_checkpoint()
+                if now >= next_purge:
+                    next_purge = now + settings.purge_every_s
+                    purge_location_history(self._sessions, now=self._clock.now(), keep_days=settings.retention_days)
             except Exception:
                 # one bad batch must not end the watch of every tracker
                 log.exception("tracker desk worker failed; going on")

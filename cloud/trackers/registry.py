@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,13 +45,16 @@ def parse_hhmm(text: str | None) -> time | None:
 def ensure_bridge_gateway(sessions: Sessions, *, clock: Clock) -> bool:
     """Register the gateway OwnTracks and OsmAnd fixes arrive from; True when it was created now."""
     with sessions.begin() as session:
-        if session.get(Gateway, BRIDGE_GATEWAY) is not None:
-            return False
-        # no household: its fixes are tied to people through the trackers table, and it must
-        # never count as a home's gateway (its silence is not a home going offline)
-        session.add(
-            Gateway(id=BRIDGE_GATEWAY, household_id=None, label="OwnTracks / OsmAnd bridge", created_at=clock.now())
-        )
+        return _add_bridge_gateway(session, clock.now())
+
+
+def _add_bridge_gateway(session: Session, now: datetime) -> bool:
+    if session.get(Gateway, BRIDGE_GATEWAY) is not None:
+        return False
+    # no household: its fixes are tied to people through the trackers table, and it must never
+    # count as a home's gateway (its silence is not a home going offline)
+    session.add(Gateway(id=BRIDGE_GATEWAY, household_id=None, label="OwnTracks / OsmAnd bridge", created_at=now))
+    session.flush()
     return True
 
 
@@ -68,7 +71,11 @@ def add_tracker(
     not_back_by: str | None = None,
     clock: Clock | None = None,
 ) -> Tracker:
-    """Register a tracker of a household's person; return it."""
+    """Register a tracker of a household's person; return it.
+
+    Call `CloudService.refresh_households` afterwards: a phone tracker may have registered the
+    bridge gateway, which ingest accepts only once it has reloaded its registry.
+    """
     if not _ID.match(tracker_id):
         raise TrackerError(f"invalid tracker id {tracker_id!r}: 3-64 of a-z, 0-9, - and _")
     if kind not in TRACKER_KINDS:
@@ -80,11 +87,14 @@ def add_tracker(
         gateway_id, device_id = BRIDGE_GATEWAY, tracker_id
     elif not gateway_id or not device_id:
         raise TrackerError(f"a {kind} tracker needs the gateway_id and device_id its fixes carry")
+    now = (clock or SystemClock()).now()
     with sessions.begin() as session:
         if session.get(Household, household_id) is None:
             raise TrackerNotFound(f"household {household_id!r} not found")
         if session.get(Tracker, tracker_id) is not None:
             raise TrackerError(f"tracker {tracker_id!r} already exists")
+        if kind in BRIDGED_KINDS:
+            _add_bridge_gateway(session, now)
         person_id = session.scalar(select(Person.id).where(Person.household_id == household_id).order_by(Person.id))
         tracker = Tracker(
             id=tracker_id,
@@ -96,7 +106,7 @@ def add_tracker(
             device_id=device_id,
             external_id=external_id,
             not_back_by=not_back_by,
-            created_at=(clock or SystemClock()).now(),
+            created_at=now,
         )
         session.add(tracker)
         session.flush()

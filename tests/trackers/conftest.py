@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from cloud.service import CloudService
-from cloud.trackers import TrackerDesk, TrackerDeskSettings, add_tracker
+from cloud.trackers import TrackerDesk, add_tracker
 from tests.cloud.conftest import GATEWAY, HOUSEHOLD, GatewayPublisher, clock, gateway, make_settings, start_service
 from tests.support import wait_until
 from tests.web.people import SECRET, seed_people
@@ -31,16 +31,12 @@ def people(service: CloudService) -> CloudService:
 
 
 @pytest.fixture
-def desk(service: CloudService) -> Iterator[TrackerDesk]:
-    """The tracker desk of the service, connected to the same broker."""
-    settings = TrackerDeskSettings.from_settings(service.settings, tick_s=0.05, reload_every_s=0.1)
-    desk = TrackerDesk(sessions=service.sessions, lifecycle=service.lifecycle, clock=service.clock, settings=settings)
-    desk.start()
-    # the bridge gateway was just registered: let ingest accept its fixes
-    service.refresh_households()
+def desk(service: CloudService) -> TrackerDesk:
+    """The service's tracker desk, connected to the same broker."""
+    desk = service.tracker_desk
+    assert desk is not None
     wait_until(desk.connected.is_set, timeout=10, what="tracker desk connected")
-    yield desk
-    desk.stop()
+    return desk
 
 
 @pytest.fixture
@@ -60,6 +56,8 @@ def register_phone(service: CloudService, desk: TrackerDesk, *, kind: str, exter
         external_id=external_id,
         clock=service.clock,
     )
+    # a phone tracker brings in the bridge gateway: ingest must accept it
+    service.refresh_households()
     from cloud.db.trackers import SafeZoneRecord
 
     now = service.clock.now()

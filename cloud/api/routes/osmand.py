@@ -40,9 +40,20 @@ def _publish(request: Request, service: ServiceDep, fix: LocationFix) -> bool:
     return publisher.publish(fix)
 
 
-@router.api_route("/osmand", methods=["GET", "POST"], response_class=PlainTextResponse)
-async def osmand(request: Request, service: ServiceDep) -> PlainTextResponse:
+@router.get("/osmand", response_class=PlainTextResponse)
+async def osmand_get(request: Request, service: ServiceDep) -> PlainTextResponse:
+    """Take one fix in the OsmAnd/Traccar client protocol (query string)."""
+    return await osmand(request, service)
+
+
+@router.post("/osmand", response_class=PlainTextResponse)
+async def osmand_post(request: Request, service: ServiceDep) -> PlainTextResponse:
     """Take one fix in the OsmAnd/Traccar client protocol (query string or form body)."""
+    return await osmand(request, service)
+
+
+async def osmand(request: Request, service: ServiceDep) -> PlainTextResponse:
+    """Turn one OsmAnd request into a fix on the broker."""
     params = dict(request.query_params)
     if request.method == "POST" and not params.get("id"):
         form = await request.form()

@@ -219,6 +219,8 @@ def create_tracker(body: TrackerCreate, scope: ScopeDep, service: ServiceDep, pr
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     with service.sessions.begin() as session:
         audit(session, at=service.clock.now(), actor=principal.actor, action="tracker.create", target=tracker.id)
+    # ingest must accept the bridge gateway a phone tracker may just have brought in
+    service.refresh_households()
     return _tracker_out(tracker, service)
 
 
@@ -267,7 +269,7 @@ def create_zone(
         parse_hhmm(body.active_from)
         zone_of(record).plane_geometry()
     except (TrackerError, ValueError) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
     session.add(record)
     audit(session, at=now, actor=principal.actor, action="zone.create", target=f"zone:{body.id}", tracker=tracker_id)
     session.commit()
