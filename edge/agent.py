@@ -3,8 +3,10 @@
 Events come from gpiozero's threads; each becomes a `protocol.Event` at once (timestamp from
 the injected clock) and is handed to the asyncio loop with ``call_soon_threadsafe``, where it
 is written to the outbox before anything tries to send it. Polled sensors are read in a
-worker thread every ``reading_interval_s`` into one `ReadingBatch`. A failing sensor is
-logged and counted in `sensor_errors`; the others and the agent go on.
+worker thread every ``reading_interval_s`` into one `ReadingBatch`. Location sources run as
+tasks of their own: BLE tag scanners (a tag at home becomes a fix at the gateway's place) and
+serial GPS receivers (read in a thread). A failing sensor is logged and counted in
+`sensor_errors`; the others and the agent go on.
 """
 
 from __future__ import annotations
