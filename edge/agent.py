@@ -270,21 +270,25 @@ class GatewayAgent:
 
     def _tag_presence(self, device: BleBeaconDevice) -> Callable[[str, bool, float | None], None]:
         """Return the presence callback of a scanner: a tag at home is a fix at the gateway's place."""
+        tag_ids = {tag.id: tag.tag_id.lower() for tag in device.tags}
 
         def report(tag_id: str, home: bool, battery: float | None) -> None:
             if not home:
                 # "not home" is the absence of fixes; the cloud's rules judge silence while out
                 log.info("tag %s no longer heard at home", tag_id)
                 return
+            town = device.role == "town_receiver"
             message = LocationFix(
                 msg_id=new_message_id(),
                 gateway_id=self.settings.gateway_id,
                 ts=self.clock.now(),
-                device_id=tag_id,
+                # a town receiver names the tag by its beacon identity: the cloud knows which
+                # person carries it, the receiver does not need to
+                device_id=tag_ids[tag_id] if town else tag_id,
                 lat=device.lat,
                 lon=device.lon,
                 accuracy_m=device.home_radius_m,
-                source=LocationSource.BLE,
+                source=LocationSource.BEACON_RECEIVER if town else LocationSource.BLE,
                 battery_pct=battery,
             )
             loop = self._loop

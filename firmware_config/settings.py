@@ -137,6 +137,11 @@ class BleBeaconDevice(_Strict):
 
     type: Literal["ble_beacon"]
     id: DeviceId
+    role: Literal["home", "town_receiver"] = Field(
+        default="home",
+        description="home: tags of the household's people; town_receiver: a 見守りネットワーク receiver at a "
+        "shop or station reporting sightings of registered tags at its own position.",
+    )
     room: Room = "entrance"
     tags: list[BleTag] = Field(min_length=1)
     lat: float = Field(ge=-90, le=90, description="Where the gateway is: the position of a tag at home.")

@@ -11,12 +11,14 @@ import httpx
 from sqlalchemy import func, select
 
 from cloud.db import Alert, AuditEntry, LocationRecord
+from cloud.provisioning import add_gateway
 from cloud.service import CloudService
-from cloud.trackers import TrackerDesk, purge_location_history
+from cloud.trackers import TrackerDesk, add_tracker, purge_location_history
 from maps.projection import from_plane, to_plane
+from protocol import LocationFix, LocationSource, TopicKind, encode, new_message_id, topic_for
 from tests.cloud.conftest import GatewayPublisher
 from tests.support import wait_until
-from tests.trackers.conftest import HOME, HOUSEHOLD, register_phone
+from tests.trackers.conftest import GATEWAY, HOME, HOUSEHOLD, register_phone
 from tests.web.people import logged_in
 
 
@@ -236,3 +238,44 @@ def test_retention_deletes_location_history_older_than_thirty_days(service: Clou
     assert removed == 2
     assert left == [now - timedelta(days=2)]
     assert total_old == 0
+
+
+def test_town_beacon_receiver_sightings_form_the_last_seen_trail(
+    people: CloudService, desk: TrackerDesk, publisher: GatewayPublisher
+) -> None:
+    """Sightings of a tag by two town receivers show as the position and trail of its tracker."""
+    service = people
+    tag = "eddystone:00010203040506070809:010203040506"
+    add_tracker(
+        service.sessions,
+        tracker_id="trk-tag",
+        household_id=HOUSEHOLD,
+        kind="ble_tag",
+        gateway_id=GATEWAY,
+        device_id="tag-hanako",
+        external_id=tag,
+        clock=service.clock,
+    )
+    for receiver in ("rx-ueno-station", "rx-okachimachi-shop"):
+        add_gateway(service.sessions, gateway_id=receiver, household_id=None, clock=service.clock)
+    service.refresh_households()
+    now = service.clock.now()
+    for minutes, (receiver, where) in enumerate([("rx-ueno-station", 300), ("rx-okachimachi-shop", 900)]):
+        lat, lon = east_of_home(where)
+        sighting = LocationFix(
+            msg_id=new_message_id(),
+            gateway_id=receiver,
+            ts=now + timedelta(minutes=minutes),
+            device_id=tag,
+            lat=lat,
+            lon=lon,
+            accuracy_m=30,
+            source=LocationSource.BEACON_RECEIVER,
+        )
+        publisher.publish(topic_for(receiver, TopicKind.LOCATION), encode(sighting))
+    wait_until(lambda: len(stored_fixes(service, tag)) == 2, timeout=10, what="sightings stored")
+    assert service.api_url is not None
+    with logged_in(service.api_url, "sato") as caseworker:
+        body = caseworker.get("/api/v1/trackers/trk-tag/position").json()
+    assert body["position"]["gateway_id"] == "rx-okachimachi-shop"
+    assert [fix["gateway_id"] for fix in body["trail"]] == ["rx-ueno-station"]
