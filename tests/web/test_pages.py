@@ -130,7 +130,8 @@ def test_resident_app_shows_an_alert_sent_to_its_home(page: Page, site: CloudSer
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{site.api_url}/web/app/")
     page.wait_for_function("JSON.parse(localStorage.getItem('mimamori.resident') || '{}').token")
-    page.locator("#map").click()  # sets the home where the map is centred: inside Taito City
+    with page.expect_response(lambda r: r.url.endswith("/residents/devices/me") and r.request.method == "PATCH"):
+        page.locator("#map").click()  # sets the home where the map is centred: inside Taito City
     draft = disaster.AlertDraft(
         hazard=model.Hazard.EARTHQUAKE,
         area=model.AreaSpec(municipalities=("13106",)),
