@@ -99,7 +99,9 @@ def test_schema_files_match_models() -> None:
 
 def test_schema_accepts_what_models_encode() -> None:
     """A payload encoded by the models validates against the published JSON Schema."""
-    event = Event(msg_id=new_message_id(), gateway_id="gw-1x", ts=NOW, device_id="button-1", kind=EventKind.BUTTON_PRESSED)
+    event = Event(
+        msg_id=new_message_id(), gateway_id="gw-1x", ts=NOW, device_id="button-1", kind=EventKind.BUTTON_PRESSED
+    )
     schema = json.loads((SCHEMA_DIR / "events.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(json.loads(encode(event)), schema)
     with pytest.raises(jsonschema.ValidationError):
