@@ -392,6 +392,9 @@ def bench_fanout(messages: int, workers: int) -> dict[str, Any]:
         "fanout_workers": workers,
         "fanout_encrypt_cpu_per_msg_ms": round(encrypt_cpu * 1000 / messages, 4),
         "fanout_own_cpu_s": round(own_cpu, 1),
+        "fanout_own_cpu_per_msg_ms": round(own_cpu * 1000 / messages, 4),
+        # what the wall time would be with the cores to ourselves: our CPU seconds spread over them
+        "fanout_s_alone_estimate": round(own_cpu / workers, 1),
         "fanout_machine_busy_cpu_s": round(busy, 1),
         "fanout_payload_bytes": len(payload),
         "fanout_checked_decryptions": f"{decrypted}/{len(checked_keys)}",
