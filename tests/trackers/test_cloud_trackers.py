@@ -279,3 +279,16 @@ def test_town_beacon_receiver_sightings_form_the_last_seen_trail(
         body = caseworker.get("/api/v1/trackers/trk-tag/position").json()
     assert body["position"]["gateway_id"] == "rx-okachimachi-shop"
     assert [fix["gateway_id"] for fix in body["trail"]] == ["rx-ueno-station"]
+
+
+def test_a_replaced_zone_is_what_the_desk_evaluates(people: CloudService, desk: TrackerDesk) -> None:
+    """After a caseworker widens the home zone to 1 km, the desk judges fixes against the new radius."""
+    service = people
+    tracker = register_phone(service, desk, kind="osmand", external_id="dev-1")
+    assert service.api_url is not None
+    wider = {"id": f"{tracker}-home", "name": "自宅", "kind": "home", "center_lat": HOME[0], "center_lon": HOME[1]}
+    with logged_in(service.api_url, "sato") as caseworker:
+        response = caseworker.put(f"/api/v1/trackers/{tracker}/zones/{tracker}-home", json={**wider, "radius_m": 1000})
+    assert response.status_code == 200
+    home = lambda: desk.watch.index.zones_of(tracker)  # noqa: E731
+    wait_until(lambda: home() and home()[0].radius_m == 1000, timeout=10, what="desk reloaded the zone")

@@ -184,6 +184,13 @@ def _zone_out(record: SafeZoneRecord) -> ZoneOut:
     )
 
 
+def _zones_changed(service: Any) -> None:
+    """Let this process's tracker desk see the change now (others poll for it)."""
+    desk = getattr(service, "tracker_desk", None)
+    if desk is not None:
+        desk.reload()
+
+
 def _fix_out(record: LocationRecord) -> FixOut:
     return FixOut(
         lat=record.lat,
@@ -221,6 +228,7 @@ def create_tracker(body: TrackerCreate, scope: ScopeDep, service: ServiceDep, pr
         audit(session, at=service.clock.now(), actor=principal.actor, action="tracker.create", target=tracker.id)
     # ingest must accept the bridge gateway a phone tracker may just have brought in
     service.refresh_households()
+    _zones_changed(service)
     return _tracker_out(tracker, service)
 
 
@@ -273,6 +281,7 @@ def create_zone(
     session.add(record)
     audit(session, at=now, actor=principal.actor, action="zone.create", target=f"zone:{body.id}", tracker=tracker_id)
     session.commit()
+    _zones_changed(service)
     return _zone_out(record)
 
 
@@ -282,6 +291,36 @@ def list_zones(tracker_id: str, session: SessionDep, scope: ScopeDep) -> list[Zo
     _tracker_in_scope(session, scope, tracker_id)
     records = session.scalars(select(SafeZoneRecord).where(SafeZoneRecord.tracker_id == tracker_id))
     return [_zone_out(record) for record in records]
+
+
+@router.put("/{tracker_id}/zones/{zone_id}", response_model=ZoneOut, dependencies=[_STAFF])
+def replace_zone(
+    tracker_id: str,
+    zone_id: str,
+    body: ZoneCreate,
+    session: SessionDep,
+    scope: ScopeDep,
+    service: ServiceDep,
+    principal: PrincipalDep,
+) -> ZoneOut:
+    """Replace a safe zone's shape, name and hours (the desk picks the change up within seconds)."""
+    _tracker_in_scope(session, scope, tracker_id)
+    record = session.get(SafeZoneRecord, zone_id)
+    if record is None or record.tracker_id != tracker_id or body.id != zone_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"zone {zone_id!r} not found")
+    record.name, record.kind = body.name, body.kind
+    record.center_lat, record.center_lon, record.radius_m = body.center_lat, body.center_lon, body.radius_m
+    record.polygon = [list(corner) for corner in body.polygon] if body.polygon else None
+    record.active_from, record.active_to = body.active_from, body.active_to
+    record.updated_at = service.clock.now()
+    try:
+        zone_of(record).plane_geometry()
+    except (TrackerError, ValueError) as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit(session, at=record.updated_at, actor=principal.actor, action="zone.replace", target=f"zone:{zone_id}")
+    session.commit()
+    _zones_changed(service)
+    return _zone_out(record)
 
 
 @router.delete("/{tracker_id}/zones/{zone_id}", status_code=204, dependencies=[_STAFF])
@@ -296,6 +335,7 @@ def delete_zone(
     session.delete(record)
     audit(session, at=service.clock.now(), actor=principal.actor, action="zone.delete", target=f"zone:{zone_id}")
     session.commit()
+    _zones_changed(service)
 
 
 @router.post("/{tracker_id}/consents", response_model=ConsentOut, status_code=201, dependencies=[_STAFF])
