@@ -18,6 +18,7 @@ from cloud.config import Settings
 
 if TYPE_CHECKING:
     from cloud.db.session import Sessions
+    from cloud.disaster import DisasterDesk
 
 T = TypeVar("T")
 
@@ -43,6 +44,8 @@ replay_app = typer.Typer(help="Replay recorded homes through the real stack.", n
 evaluate_app = typer.Typer(help="Measure how well the rules work.", no_args_is_help=True)
 app.add_typer(replay_app, name="replay")
 app.add_typer(evaluate_app, name="evaluate")
+disaster_app = typer.Typer(help="Disaster alerts: import CAP messages, list alerts.", no_args_is_help=True)
+app.add_typer(disaster_app, name="disaster")
 trackers_app = typer.Typer(help="Trackers of people who may wander, and their location history.", no_args_is_help=True)
 app.add_typer(trackers_app, name="trackers")
 
@@ -420,3 +423,54 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _disaster_desk(settings: Settings) -> DisasterDesk:
+    """Return a desk on the database for one command (no fan-out threads: the server sends)."""
+    from alerts.channels import AppriseChannel
+    from cloud.disaster import DisasterDesk, link_secret
+    from protocol import SystemClock
+
+    secret = settings.disaster_link_secret
+    return DisasterDesk(
+        sessions=_sessions(settings),
+        clock=SystemClock(),
+        link_secret=link_secret(None if secret is None else secret.get_secret_value(), settings.data_dir),
+        links_base_url=lambda: settings.public_url or "http://127.0.0.1:8000",
+        sender=settings.disaster_sender,
+        apprise=AppriseChannel(),
+        webpush=None,
+    )
+
+
+@disaster_app.command("import-cap")
+def disaster_import_cap(
+    source: Annotated[str, typer.Argument(help="A CAP file, or the URL of a CAP message or an Atom feed of them.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Import CAP messages as draft disaster alerts (release them in the console or the API)."""
+    from alerts.cap import CapFormatError
+    from cloud.disaster import DisasterError
+
+    desk = _disaster_desk(_settings(data_dir))
+    try:
+        if source.startswith(("http://", "https://")):
+            ids = desk.import_url(source)
+        else:
+            ids = [desk.import_cap(Path(source).read_bytes())]
+    except (OSError, CapFormatError, DisasterError) as exc:
+        _fail(f"cannot import {source}: {exc}", EXIT_REFUSED)
+    for alert_id in ids:
+        alert = desk.get(alert_id)
+        console.print(f"disaster alert {alert.id}: {alert.hazard} {alert.state} ({alert.identifier})", highlight=False)
+
+
+@disaster_app.command("list")
+def disaster_list(data_dir: DataDir = None) -> None:
+    """Show disaster alerts, newest first."""
+    table = Table(title="disaster alerts")
+    for column in ("id", "hazard", "state", "source", "identifier", "created by"):
+        table.add_column(column)
+    for alert in _disaster_desk(_settings(data_dir)).alerts():
+        table.add_row(str(alert.id), alert.hazard, alert.state, alert.source, alert.identifier, alert.created_by)
+    console.print(table)
