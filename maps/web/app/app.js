@@ -5,7 +5,7 @@
 const RESIDENT_API = {
   register: "/api/v1/residents/devices",            // POST {language, home} -> {token, device}
   me: "/api/v1/residents/devices/me",               // PATCH {language, home, webpush}
-  vapidKey: "/api/v1/disaster/webpush/key",         // GET {public_key}; 503 when Web Push is off
+  vapidKey: "/api/v1/disaster/public/webpush/key",  // GET {public_key}; 503 when Web Push is off
   alerts: "/api/v1/residents/devices/me/alerts",    // GET the alerts sent to this device
   answer: (id) => `/api/v1/residents/devices/me/alerts/${id}/answer`,  // POST {answer: safe | need_help}
 };
