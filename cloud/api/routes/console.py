@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from alerts import wbgt_indoor
+from alerts.messages import room_name
 from cloud.api.deps import WATCHERS, PrincipalDep, ScopeDep, ServiceDep, SessionDep, allow
 from cloud.api.routes.households import load_household
 from cloud.auth import audit
@@ -27,27 +28,6 @@ HouseholdState = Literal["ok", "attention", "alert", "offline"]
 DATA_CREDITS = (
     "出典：国土地理院 指定緊急避難場所・指定避難所データ / 国土数値情報（行政区域データ）国土交通省 を加工して作成"
 )
-
-ROOMS: dict[str, dict[str, str]] = {
-    "ja": {
-        "living": "居間",
-        "kitchen": "台所",
-        "bedroom": "寝室",
-        "bathroom": "浴室",
-        "toilet": "トイレ",
-        "entrance": "玄関",
-        "hall": "廊下",
-    },
-    "en": {
-        "living": "the living room",
-        "kitchen": "the kitchen",
-        "bedroom": "the bedroom",
-        "bathroom": "the bathroom",
-        "toilet": "the toilet",
-        "entrance": "the entrance",
-        "hall": "the hall",
-    },
-}
 
 
 class MapHousehold(BaseModel):
@@ -249,13 +229,12 @@ def household_charts(
 
 def _sentence(*, language: str, state: HouseholdState, last: StoredEvent | None, now: datetime) -> str:
     english = language == "en"
-    rooms = ROOMS["en" if english else "ja"]
     if last is None:
         return "No movement recorded yet." if english else "まだ動きの記録がありません。"
     local = last.ts.astimezone(TOKYO)
     today = local.date() == now.astimezone(TOKYO).date()
     when = local.strftime("%H:%M") if today else local.strftime("%m/%d %H:%M")
-    room = rooms.get(last.room or "", last.room or "")
+    room = room_name(last.room, "en" if english else "ja") if last.room else ""
     if english:
         opening = {
             "ok": "Activity normal today",
@@ -263,7 +242,7 @@ def _sentence(*, language: str, state: HouseholdState, last: StoredEvent | None,
             "alert": "Alert open: please check",
             "offline": "The home gateway is offline",
         }[state]
-        where = f" in {room}" if room else ""
+        where = f" in the {room}" if room else ""
         return f"{opening}, last movement {when}{where}."
     opening = {
         "ok": "今日の活動は普段どおりです",
