@@ -340,6 +340,16 @@ class ScriptedIncident:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class ScriptedAcknowledgement:
+    """Someone answers an alert at a set time, as the family would from their phone."""
+
+    rule: str
+    household_id: str
+    at: datetime
+    by: str
+
+
 def script_incidents(
     homes: Sequence[DemoHome], households: Sequence[SimulatedHousehold], *, now: datetime
 ) -> list[ScriptedIncident]:
@@ -398,6 +408,7 @@ class DemoWorld:
         self.fleet: HouseholdFleet | None = None
         self.simulated: list[SimulatedHousehold] = []
         self.incidents: list[ScriptedIncident] = []
+        self.acknowledgements: list[ScriptedAcknowledgement] = []
         self.clock: Clock | None = None
 
     def start(self) -> DemoWorld:
@@ -440,7 +451,36 @@ class DemoWorld:
         ]
         self.fleet = HouseholdFleet(self.simulated, clock=clock).start()
         self.incidents = script_incidents(self.homes, self.simulated, now=clock.now())
+        # the daughter answers the emergency a quarter of an hour later: the others hear who did,
+        # and the reminders stop
+        button = next(incident for incident in self.incidents if incident.rule == "emergency_button")
+        home = next(home for home in self.homes if home.household_id == button.household_id)
+        self.acknowledgements = [
+            ScriptedAcknowledgement(
+                "emergency_button", button.household_id, button.at + timedelta(minutes=15), f"{home.family}（家族）"
+            )
+        ]
         return self
+
+    def play_script(self) -> None:
+        """Carry out the scripted acknowledgements that are due."""
+        service, clock = self.service, self.clock
+        if service is None or clock is None:
+            return
+        now = clock.now()
+        for scripted in [item for item in self.acknowledgements if item.at <= now]:
+            with service.sessions() as session:
+                alert_id = session.scalar(
+                    select(Alert.id).where(
+                        Alert.household_id == scripted.household_id,
+                        Alert.rule == scripted.rule,
+                        Alert.state == "open",
+                    )
+                )
+            if alert_id is None:
+                continue
+            service.lifecycle.acknowledge(alert_id, by=scripted.by)
+            self.acknowledgements.remove(scripted)
 
     def stop(self) -> None:
         """Take everything down, the cloud first: homes saying goodbye are not news at the end."""
@@ -573,6 +613,7 @@ def run_demo(
                 snapshot = world.snapshot()
                 view.show(snapshot)
                 world.check()
+                world.play_script()
                 time.sleep(REFRESH_S)
         finally:
             view.stop()
