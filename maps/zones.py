@@ -187,12 +187,11 @@ class ZoneIndex:
         fix_of_pair = np.repeat(np.arange(fixes), counts)
         group_start = np.cumsum(counts) - counts
         zone_of_pair = np.repeat(self._start[tracker] - group_start, counts) + np.arange(len(fix_of_pair))
-        minute = minute_of_day[fix_of_pair]
-        window = self._window[zone_of_pair]
-        start, end = window[:, 0], window[:, 1]
-        active = (start < 0) | np.where(
-            start <= end, (minute >= start) & (minute < end), (minute >= start) | (minute < end)
-        )
+        if np.all(minute_of_day == minute_of_day[0]):
+            # one round of fixes shares its minute: decide each zone's hours once, not per pair
+            active = self._active_at(np.full(len(self.zones), minute_of_day[0]), self._window)[zone_of_pair]
+        else:
+            active = self._active_at(minute_of_day[fix_of_pair], self._window[zone_of_pair])
         distance = np.full(len(zone_of_pair), np.nan)
         circle = self._is_circle[zone_of_pair] & active
         cz = zone_of_pair[circle]
@@ -228,6 +227,12 @@ class ZoneIndex:
         first_fix, first_row = np.unique(fix_of_pair[hit], return_index=True)
         best_zone[first_fix] = zone_of_pair[hit[first_row]]
         return best, best_zone
+
+    @staticmethod
+    def _active_at(minute: NDArray[np.float64], window: NDArray[np.float64]) -> NDArray[np.bool_]:
+        start, end = window[:, 0], window[:, 1]
+        within = np.where(start <= end, (minute >= start) & (minute < end), (minute >= start) | (minute < end))
+        return np.asarray((start < 0) | within)
 
     def signed_distance_latlon(
         self, tracker_ids: Sequence[str], lat: Sequence[float], lon: Sequence[float], when: Sequence[datetime]
