@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from cloud.api.deps import STAFF, ServiceDep, allow, guard, register_token_resolver
 from cloud.api.routes import (
     ack,
+    alert_links,
     alerts,
     auth,
     console,
@@ -130,6 +131,8 @@ def create_app(service: CloudService) -> FastAPI:
     app.include_router(api)
     # one-tap acknowledgement links in notifications: public, the signed token is the credential
     app.include_router(ack.router)
+    # the alert link in notifications: to the family view or the console, after a login if need be
+    app.include_router(alert_links.router)
     # OsmAnd/Traccar clients report here like to Traccar's port 5055: the registered device id is the credential
     app.include_router(osmand.router)
 
