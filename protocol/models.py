@@ -91,6 +91,7 @@ class Reading(BaseModel):
     metric: Metric
     value: float
     ts: Timestamp
+    room: str | None = Field(default=None, max_length=64, description="Room the device is in, if known.")
 
     @model_validator(mode="after")
     def _value_in_range(self) -> Reading:

@@ -348,8 +348,12 @@ class SimulatedHousehold:
         for room in CLIMATE_ROOMS:
             temperature, humidity = self._climate(room, at)
             device = climate_device(room)
-            readings.append(Reading(device_id=device, metric=Metric.TEMPERATURE_C, value=temperature, ts=at))
-            readings.append(Reading(device_id=device, metric=Metric.HUMIDITY_PCT, value=humidity, ts=at))
+            readings.append(
+                Reading(device_id=device, metric=Metric.TEMPERATURE_C, value=temperature, ts=at, room=room.value)
+            )
+            readings.append(
+                Reading(device_id=device, metric=Metric.HUMIDITY_PCT, value=humidity, ts=at, room=room.value)
+            )
         batch = ReadingBatch(msg_id=new_message_id(), gateway_id=self.gateway_id, ts=at, readings=readings)
         return self._publish(TopicKind.READINGS, encode(batch), retain=False)
 

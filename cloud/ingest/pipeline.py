@@ -482,7 +482,9 @@ class IngestPipeline:
                 for reading in message.readings:
                     battery = reading.value if reading.metric is Metric.BATTERY_PCT else None
                     kind = "unknown" if reading.metric is Metric.BATTERY_PCT else "climate"
-                    self._device_seen(rows, item, reading.device_id, reading.ts, battery=battery, kind=kind)
+                    self._device_seen(
+                        rows, item, reading.device_id, reading.ts, battery=battery, kind=kind, room=reading.room
+                    )
             elif isinstance(message, LocationFix):
                 rows.locations.append(
                     {

@@ -41,6 +41,7 @@ def reading_observations(household_id: str, batch: ReadingBatch) -> list[Reading
             metric=reading.metric.value,
             value=reading.value,
             ts=reading.ts,
+            room=reading.room,
         )
         for reading in latest.values()
     ]

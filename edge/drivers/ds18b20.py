@@ -50,7 +50,15 @@ class Ds18b20Driver:
         if millidegrees == POWER_ON_MILLIDEGREES:
             raise SensorError(f"{self.path}: power-on value 85 °C, the sensor did not convert")
         try:
-            return [Reading(device_id=self.device.id, metric=Metric.TEMPERATURE_C, value=millidegrees / 1000, ts=now)]
+            return [
+                Reading(
+                    device_id=self.device.id,
+                    metric=Metric.TEMPERATURE_C,
+                    value=millidegrees / 1000,
+                    ts=now,
+                    room=self.device.room,
+                )
+            ]
         except ValidationError as exc:
             raise SensorError(f"{self.path}: {exc.errors()[0]['msg']}") from None
 

@@ -69,7 +69,9 @@ class HwmonClimateDriver:
                 raise SensorError(f"{path}: {exc.strerror or exc}") from None
             try:
                 value = int(raw) / 1000
-                readings.append(Reading(device_id=self.device.id, metric=metric, value=value, ts=now))
+                readings.append(
+                    Reading(device_id=self.device.id, metric=metric, value=value, ts=now, room=self.device.room)
+                )
             except ValueError as exc:
                 detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else f"not a number: {raw!r}"
                 raise SensorError(f"{path}: {detail}") from None
