@@ -2,7 +2,7 @@
 "use strict";
 const SEVERITY_RANK = { critical: 0, high: 1, medium: 2, low: 3 };
 const state = { alerts: new Map(), households: new Map(), markers: new Map(), range: "24h", detail: null, notes: new Map() };
-let map, householdLayer;
+let map, householdLayer, zoneLayer, trackerLayer, disasterLayer;
 
 async function start() {
   mm.translate();
@@ -16,8 +16,10 @@ async function start() {
     document.querySelectorAll("[data-range]").forEach((b) => b.classList.toggle("secondary", b !== button));
     if (state.detail) loadCharts(state.detail);
   });
+  setUpTabs();
   await setUpMap();
-  await Promise.all([loadHouseholds(), loadAlerts()]);
+  if (typeof setUpDisaster === "function") setUpDisaster();
+  await Promise.all([loadHouseholds(), loadAlerts(), loadZones()]);
   mm.stream(onAlert, (connected) => {
     const live = document.getElementById("live");
     live.textContent = mm.t(connected ? "live.connected" : "live.lost");
@@ -52,9 +54,57 @@ async function setUpMap() {
   overlays[mm.t("layer.shelters")] = shelterLayer;
   overlays[mm.t("layer.sites")] = siteLayer.addTo(map);
   overlays[mm.t("layer.boundary")] = boundary;
-  overlays[mm.t("layer.safe_zones")] = L.geoJSON(layers.safe_zones);
-  overlays[mm.t("layer.disaster")] = L.geoJSON(layers.disaster_areas, { style: { color: "#c0122c" } }).addTo(map);
+  zoneLayer = L.layerGroup().addTo(map);
+  trackerLayer = L.layerGroup();
+  overlays[mm.t("layer.safe_zones")] = zoneLayer;
+  overlays[mm.t("layer.trackers")] = trackerLayer;
+  disasterLayer = L.geoJSON(layers.disaster_areas, { style: { color: "#c0122c", className: "disaster-area" } }).addTo(map);
+  overlays[mm.t("layer.disaster")] = disasterLayer;
   L.control.layers(null, overlays, { collapsed: true }).addTo(map);
+  // a position is a location view (audited): fetched only while a caseworker has the layer on
+  map.on("overlayadd", (event) => { if (event.layer === trackerLayer) loadPositions(); });
+  setInterval(() => { if (map.hasLayer(trackerLayer)) loadPositions(); }, 30000);
+}
+
+function setUpTabs() {
+  const tabs = [...document.querySelectorAll("[role=tab]")];
+  for (const tab of tabs) tab.onclick = () => {
+    for (const other of tabs) {
+      const selected = other === tab;
+      other.setAttribute("aria-selected", String(selected));
+      other.classList.toggle("secondary", !selected);
+      document.getElementById(other.getAttribute("aria-controls")).hidden = !selected;
+    }
+  };
+}
+
+async function loadZones() {
+  state.trackers = await mm.api("/trackers");
+  zoneLayer.clearLayers();
+  for (const tracker of state.trackers) {
+    const zones = await mm.api(`/trackers/${encodeURIComponent(tracker.id)}/zones`);
+    const household = state.households.get(tracker.household_id);
+    for (const zone of zones) {
+      const hours = zone.active_from ? ` ${zone.active_from}–${zone.active_to}` : "";
+      L.geoJSON(zone.geojson, { style: { color: "#7c3aed", weight: 2, fillOpacity: .08, className: "safe-zone" } })
+        .bindPopup(`<strong>${mm.esc(zone.name)}</strong>${mm.esc(hours)}<br>${mm.esc(tracker.label || tracker.id)}${household ? " — " + mm.esc(household.person) : ""}`)
+        .addTo(zoneLayer);
+    }
+  }
+}
+
+async function loadPositions() {
+  trackerLayer.clearLayers();
+  for (const tracker of state.trackers || []) {
+    let shown;
+    try { shown = await mm.api(`/trackers/${encodeURIComponent(tracker.id)}/position?trail_hours=1`); }
+    catch (error) { if (error.status === 403 || error.status === 404) continue; throw error; }
+    if (!shown.position) continue;
+    const { lat, lon, ts } = shown.position;
+    const label = `${tracker.label || tracker.id} — ${mm.tokyoTime(ts, true)}${tracker.outside ? " · " + mm.t("tracker.outside") : ""}`;
+    const icon = L.divIcon({ className: "", html: `<div class="tracker-marker${tracker.outside ? " outside" : ""}" data-tracker="${mm.esc(tracker.id)}"></div>`, iconSize: [14, 14] });
+    L.marker([lat, lon], { icon, title: label, alt: label }).bindPopup(mm.esc(label)).addTo(trackerLayer);
+  }
 }
 
 async function loadHouseholds() {
