@@ -58,8 +58,9 @@ def test_caseworker_sends_a_disaster_alert_and_sees_a_safety_answer_live(page: P
     page.get_by_label("円（中心を地図でクリック）").check()
     page.get_by_label("半径 (m)").fill("800")
     # the centre a little west of the household: the circle still covers it and the neighbour
+    centre = [HOME[0], HOME[1] - 0.001]
     x, y = page.evaluate(
-        f"(() => {{ const p = map.latLngToContainerPoint([{HOME[0]}, {HOME[1] - 0.001}]); return [p.x, p.y]; }})()"
+        "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }", centre
     )
     page.locator("#map").click(position={"x": x, "y": y})
     expect(page.locator("path.disaster-draft")).to_be_visible()
