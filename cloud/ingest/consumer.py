@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RECEIVE_MAXIMUM = 65_535
+# Unacknowledged QoS 1 messages the broker may send ahead: ten batches' worth keeps the worker fed,
+# and bounds what waits in memory when ingest falls behind (65,535 let the queue reach 600 MB).
+RECEIVE_MAXIMUM = 10_000
 SESSION_EXPIRY_S = 7 * 24 * 3600
 STORE_RETRY_MAX_S = 5.0
 PRUNE_INTERVAL_S = 600.0

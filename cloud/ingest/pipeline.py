@@ -23,7 +23,7 @@ from alerts.signals import EventObserved, GatewayHeard, Observation
 from cloud.db.bulk import insert_rows, update_from_rows
 from cloud.db.models import Device, Gateway, LocationRecord, SeenMessage, StoredEvent
 from cloud.db.session import Sessions
-from cloud.ingest.rules import reading_observations
+from cloud.ingest.rules import ReadingGate, reading_observations
 from cloud.ingest.stats import IngestStats
 from cloud.telemetry import Sample, TelemetryStore
 from protocol import (
@@ -223,6 +223,7 @@ class IngestPipeline:
         self._max_payload_bytes = max_payload_bytes
         self.registry = registry or GatewayRegistry(sessions)
         self._recent = RecentIds()
+        self._reading_gate = ReadingGate()
         self._reject_log = RejectLog()
         self._dialect = sessions.kw["bind"].dialect.name
         # plain DB-API statements on SQLite; SQLAlchemy core (any database) otherwise
@@ -652,7 +653,8 @@ class IngestPipeline:
                     )
                 )
             elif isinstance(message, ReadingBatch):
-                events.extend(reading_observations(household_id, message))
+                gate = self._reading_gate
+                events.extend(obs for obs in reading_observations(household_id, message) if gate.admit(obs))
         for gateway_id in heard:
             last_heard[gateway_id] = now
         # the gateway is alive before its events are judged

@@ -22,6 +22,32 @@ log = logging.getLogger(__name__)
 CHECKPOINT_KEY = "rules"
 # The metrics a rule reads (heat, cold, low battery); the others never reach the engine.
 RULE_METRICS = frozenset({Metric.TEMPERATURE_C, Metric.HUMIDITY_PCT, Metric.BATTERY_PCT})
+# A reading reaches the rules when it says something new: the first of its series, a change of at
+# least READING_MIN_CHANGE, or READING_MIN_INTERVAL after the last one let through. Heat, cold and
+# battery rules think in minutes; a gateway reporting every second would otherwise cost the whole
+# ingest (readings are most of the traffic).
+READING_MIN_INTERVAL = timedelta(seconds=60)
+READING_MIN_CHANGE = 0.2
+
+
+class ReadingGate:
+    """Let through only the readings the rules can learn something from."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str, str], tuple[datetime, float]] = {}
+
+    def admit(self, observation: ReadingObserved) -> bool:
+        """Tell whether this reading goes to the rules (and remember it when it does)."""
+        key = (observation.gateway_id, observation.device_id, observation.metric)
+        last = self._last.get(key)
+        if (
+            last is not None
+            and last[0] <= observation.ts < last[0] + READING_MIN_INTERVAL
+            and abs(observation.value - last[1]) < READING_MIN_CHANGE
+        ):
+            return False
+        self._last[key] = (observation.ts, observation.value)
+        return True
 
 
 def reading_observations(household_id: str, batch: ReadingBatch) -> list[ReadingObserved]:
