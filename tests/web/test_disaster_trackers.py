@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -10,7 +11,7 @@ from playwright.sync_api import Page, expect
 from cloud.service import CloudService
 from tests.support import wait_until
 from tests.web.conftest import screenshot
-from tests.web.people import HOUSEHOLD, logged_in, raise_alert
+from tests.web.people import HOUSEHOLD, SECRET, logged_in, raise_alert, seed_people
 from tests.web.test_pages import accessibility_faults, log_in
 
 HOME = (35.7126, 139.78)  # household A, as the people module places it
@@ -89,6 +90,22 @@ def test_caseworker_sends_a_disaster_alert_and_sees_a_safety_answer_live(page: P
     expect(page.locator("#safety-safe")).to_have_text("1", timeout=5000)
     screenshot(page, "console-disaster-safety")
     assert accessibility_faults(page) == []
+
+
+def test_alert_needing_approval_waits_as_a_draft(page: Page, start_service: Callable[..., CloudService]) -> None:
+    """With approval on, sending the whole ward's alert leaves it awaiting a second person's approval."""
+    service = start_service(api_port=0, session_secret=SECRET, disaster_approval_required=True)
+    seed_people(service)
+    assert service.api_url is not None
+    log_in(page, service.api_url, "sato")
+    page.get_by_role("tab", name="災害").click()
+    page.get_by_role("button", name="対象人数を確認").click()
+    expect(page.locator("#count-watched")).to_have_text("1")  # household A is in Taito City, B is not
+    page.get_by_label("見出し（日本語）").fill("大雨による内水氾濫のおそれ")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="送信する").click()
+    expect(page.locator("#dis-status")).to_contain_text("承認待ち")
+    assert [a.state for a in service.disaster.alerts(states=None)] == ["draft"]
 
 
 def test_console_tracker_layer_shows_a_safe_zone(page: Page, site: CloudService) -> None:
