@@ -43,7 +43,8 @@ const MESSAGES = {
     "dis.watched_answered": "見守り対象者（回答/全体）", "dis.unanswered": "回答のない見守り対象者", "dis.all_answered": "全員が回答しました",
     "family.position": "現在地", "family.position_help": "アラートが対応中の間だけ、ご家族の現在地を表示します。",
     "family.position_closed": "現在地は、ご家族についてのアラートが対応中の間だけ表示できます。", "family.position_none": "位置情報がまだありません",
-    "family.position_at": "時点",
+    "family.position_at": "時点", "dis.drafts": "承認待ちの警報", "dis.approve": "承認して送信",
+    "dis.own_draft": "自分で作成した警報は承認できません。別の職員が承認します。",
     "resident.help": "助けが必要です", "resident.read": "読み上げ", "resident.sent": "送信しました", "resident.sw": "オフラインでも使えます",
   },
   en: {
@@ -88,7 +89,8 @@ const MESSAGES = {
     "dis.watched_answered": "Watched people (answered/all)", "dis.unanswered": "Watched people not heard from", "dis.all_answered": "Everyone has answered",
     "family.position": "Where they are", "family.position_help": "Shown only while an alert about your relative is open.",
     "family.position_closed": "The position is shown only while an alert about your relative is open.", "family.position_none": "No position yet",
-    "family.position_at": "as of",
+    "family.position_at": "as of", "dis.drafts": "Alerts awaiting approval", "dis.approve": "Approve and send",
+    "dis.own_draft": "You cannot approve an alert you wrote: another member of staff approves it.",
     "resident.help": "I need help", "resident.read": "Read aloud", "resident.sent": "Sent", "resident.sw": "Works offline",
   },
 };

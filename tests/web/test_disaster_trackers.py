@@ -92,12 +92,15 @@ def test_caseworker_sends_a_disaster_alert_and_sees_a_safety_answer_live(page: P
     assert accessibility_faults(page) == []
 
 
-def test_alert_needing_approval_waits_as_a_draft(page: Page, start_service: Callable[..., CloudService]) -> None:
-    """With approval on, sending the whole ward's alert leaves it awaiting a second person's approval."""
+def test_alert_needing_approval_is_sent_by_a_second_person(
+    page: Page, start_service: Callable[..., CloudService]
+) -> None:
+    """With approval on, a sent alert waits as a draft; its author cannot approve it, a second person can."""
     service = start_service(api_port=0, session_secret=SECRET, disaster_approval_required=True)
     seed_people(service)
     assert service.api_url is not None
     log_in(page, service.api_url, "sato")
+    expect(page.locator("#live")).to_have_text("ライブ更新中")
     page.get_by_role("tab", name="災害").click()
     page.get_by_role("button", name="対象人数を確認").click()
     expect(page.locator("#count-watched")).to_have_text("1")  # household A is in Taito City, B is not
@@ -105,7 +108,17 @@ def test_alert_needing_approval_waits_as_a_draft(page: Page, start_service: Call
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="送信する").click()
     expect(page.locator("#dis-status")).to_contain_text("承認待ち")
-    assert [a.state for a in service.disaster.alerts(states=None)] == ["draft"]
+    page.locator("#draft-list").get_by_role("button", name="承認して送信").click()
+    expect(page.locator("#dis-status")).to_contain_text("自分で作成した警報は承認できません")
+    screenshot(page, "console-disaster-approval")
+
+    log_in(page, service.api_url, "admin")
+    expect(page.locator("#live")).to_have_text("ライブ更新中")
+    page.get_by_role("tab", name="災害").click()
+    page.locator("#draft-list").get_by_role("button", name="承認して送信").click()
+    expect(page.locator("#dis-status")).to_contain_text("送信しました")
+    expect(page.locator("#drafts")).to_be_hidden()
+    assert [a.state for a in service.disaster.alerts(states=None)] == ["released"]
 
 
 def test_console_tracker_layer_shows_a_safe_zone(page: Page, site: CloudService) -> None:

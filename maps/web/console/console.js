@@ -6,6 +6,7 @@ let map, householdLayer, zoneLayer, trackerLayer, disasterLayer;
 
 async function start() {
   mm.translate();
+  setUpTabs();
   const me = await mm.api("/auth/me");
   document.getElementById("who").textContent = me.actor;
   document.getElementById("lang").onclick = () => { mm.setLang(mm.lang === "ja" ? "en" : "ja"); renderAlerts(); renderMarkers(); };
@@ -16,7 +17,6 @@ async function start() {
     document.querySelectorAll("[data-range]").forEach((b) => b.classList.toggle("secondary", b !== button));
     if (state.detail) loadCharts(state.detail);
   });
-  setUpTabs();
   await setUpMap();
   if (typeof setUpDisaster === "function") setUpDisaster();
   await Promise.all([loadHouseholds(), loadAlerts(), loadZones()]);

@@ -36,6 +36,33 @@ async function loadReleased() {
   const released = await mm.api("/disaster/alerts?state=released");
   released.forEach(showArea);
   if (released.length) watchSafety(released[0].id);
+  loadDrafts();
+}
+
+async function loadDrafts() {
+  // drafts wait for a second person: anyone but the author approves and sends them from here
+  const drafts = [...await mm.api("/disaster/alerts?state=draft"), ...await mm.api("/disaster/alerts?state=approved")];
+  document.getElementById("drafts").hidden = !drafts.length;
+  const list = document.getElementById("draft-list");
+  list.innerHTML = "";
+  for (const draft of drafts) {
+    const item = document.createElement("li");
+    const text = draft.texts.ja ? draft.texts.ja.headline : "";
+    item.innerHTML = `<strong>${mm.esc(draft.hazard_label)}</strong> ${mm.esc(text)} <span class="meta">— ${mm.esc(draft.created_by)}</span>
+      <button type="button" class="approve">${mm.esc(mm.t("dis.approve"))}</button>`;
+    item.querySelector(".approve").onclick = async () => {
+      try {
+        if (draft.state === "draft") await mm.api(`/disaster/alerts/${draft.id}/approve`, { method: "POST", body: {} });
+        const alert = await mm.api(`/disaster/alerts/${draft.id}/release`, { method: "POST", body: {} });
+        showArea(alert); say("dis.sent"); watchSafety(alert.id);
+      } catch (error) {
+        if (error.status !== 409) throw error;
+        say("dis.own_draft", true);
+      }
+      loadDrafts();
+    };
+    list.appendChild(item);
+  }
 }
 
 function areaMode() { return document.querySelector("[name=area-mode]:checked").value; }
@@ -124,14 +151,19 @@ async function send() {
   }
   showArea(alert);
   if (alert.state === "released" || alert.released_at) { say("dis.sent"); watchSafety(alert.id); }
-  else say("dis.pending", true);
+  else { say("dis.pending", true); loadDrafts(); }
 }
 
 function showArea(alert) {
   if (drawing.shape) { map.removeLayer(drawing.shape); drawing.shape = null; }
   if (alert.area_geojson && alert.area_geojson.type) {
     disasterLayer.addData({ type: "Feature", geometry: alert.area_geojson, properties: { id: alert.id } });
-    disasterLayer.eachLayer((layer) => { if (layer.feature && layer.feature.properties.id === alert.id) layer.bindPopup(mm.esc(alert.hazard_label)); });
+    const sent = alert.state === "released" || alert.state === "updated";
+    disasterLayer.eachLayer((layer) => {
+      if (!layer.feature || layer.feature.properties.id !== alert.id) return;
+      layer.bindPopup(mm.esc(alert.hazard_label));
+      if (!sent) layer.setStyle({ dashArray: "6 4", fillOpacity: .08 });  // a draft: not sent yet
+    });
   }
 }
 
