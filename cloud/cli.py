@@ -259,6 +259,30 @@ def user_add(
     console.print(f"user {username} added ({role}, id {user_id})")
 
 
+@user_app.command("token")
+def user_token(
+    username: Annotated[str, typer.Argument(help="The user the integration acts as (its role and scope).")],
+    label: Annotated[str, typer.Option(help="What the token is for, e.g. the ward's data warehouse.")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Issue an API token for an integration; it is printed once and stored only as a keyed hash."""
+    from cloud.auth import AccountError, Accounts
+    from protocol import SystemClock
+
+    settings = _settings(data_dir)
+    secret = settings.session_secret_value
+    if not secret:
+        # the server checks tokens with this key: a token made with any other key would never work
+        _fail("set MIMAMORI_SESSION_SECRET to the server's value first", EXIT_REFUSED)
+    accounts = Accounts(sessions=_sessions(settings), clock=SystemClock(), secret=secret)
+    try:
+        token = accounts.issue_api_token(username, label=label)
+    except AccountError as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    console.print(f"API token for {username} (shown only now; send it as 'Authorization: Bearer …'):")
+    console.print(token, soft_wrap=True)
+
+
 @alerts_app.command("list")
 def alerts_list(
     state: Annotated[str | None, typer.Option(help="open, acknowledged, resolved or active.")] = "active",

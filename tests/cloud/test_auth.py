@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -11,9 +11,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cloud.auth import Accounts
 from cloud.cli import app as cli
 from cloud.config import DEMO_SESSION_SECRET, Settings
-from cloud.db import AuditEntry
+from cloud.db import AuditEntry, make_sessions
 from cloud.service import CloudService
 from protocol import ManualClock
 from tests.web.people import HOUSEHOLD, PASSWORD, SECRET, logged_in, seed_people
@@ -138,3 +139,28 @@ def test_user_add_on_the_cli(tmp_path: object) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "user yamada added" in result.output
+
+
+def test_api_token_issued_on_the_cli_acts_as_its_user(tmp_path: object) -> None:
+    """`mimamori user token` prints a token the server resolves to that user; it needs the server's key."""
+    runner = CliRunner()
+    env = {"MIMAMORI_NEW_PASSWORD": PASSWORD, "MIMAMORI_SESSION_SECRET": SECRET}
+    added = runner.invoke(cli, ["user", "add", "warehouse", "--role", "admin", "--data-dir", str(tmp_path)], env=env)
+    assert added.exit_code == 0, added.output
+    issued = runner.invoke(
+        cli, ["user", "token", "warehouse", "--label", "ward DWH", "--data-dir", str(tmp_path)], env=env
+    )
+    assert issued.exit_code == 0, issued.output
+    token = next(word for word in issued.output.split() if word.startswith("mmr_"))
+    settings = Settings(data_dir=tmp_path, session_secret=SECRET)
+    accounts = Accounts(
+        sessions=make_sessions(settings.database_url),
+        clock=ManualClock(datetime(2026, 11, 26, tzinfo=UTC)),
+        secret=SECRET,
+    )
+    principal = accounts.resolve_api_token(token)
+    assert principal is not None and principal.username == "warehouse"
+    keyless = runner.invoke(
+        cli, ["user", "token", "warehouse", "--data-dir", str(tmp_path)], env={"MIMAMORI_SESSION_SECRET": ""}
+    )
+    assert keyless.exit_code != 0 and "MIMAMORI_SESSION_SECRET" in keyless.output
