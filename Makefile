@@ -37,7 +37,7 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m protocol.schema_export
 
-bench: bench-ingest
+bench: bench-ingest bench-disaster bench-watch bench-trackers
 
 bench-ingest: $(STAMP) system-deps
 	$(BIN)/python -m bench.ingest
