@@ -31,7 +31,7 @@ from cloud.api.routes import (
     watch_settings,
 )
 from cloud.api.schemas import HealthOut
-from cloud.auth import Accounts
+from cloud.auth import Accounts, Role
 from cloud.disaster import DEVICE_TOKEN_PREFIX
 from cloud.ingest import IngestSnapshot
 
@@ -109,9 +109,16 @@ def create_app(service: CloudService) -> FastAPI:
             body.status = "degraded"
         return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
+    # counters tell who is connected and how busy the ward is: operators only, like Home
+    # Assistant's Prometheus endpoint (scrape with an admin API token as the bearer credential)
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        tags=["operations"],
+        dependencies=[Depends(allow(Role.ADMIN))],
+    )
     def metrics(service: ServiceDep) -> PlainTextResponse:
-        """Ingest counters in the Prometheus text format."""
+        """Ingest counters in the Prometheus text format (admin token or session)."""
         return PlainTextResponse(prometheus_text(service.stats), media_type="text/plain; version=0.0.4")
 
     public = APIRouter(prefix=API_PREFIX)

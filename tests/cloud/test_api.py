@@ -255,3 +255,11 @@ def test_token_is_required_when_set(guarded: httpx.Client) -> None:
     assert guarded.get("/api/v1/households", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert guarded.get("/api/v1/households", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     assert guarded.get("/health").status_code == 200
+
+
+def test_metrics_need_an_admin(service: CloudService) -> None:
+    """/metrics tells who is connected and how busy the ward is: not for anonymous callers."""
+    assert service.api_url is not None
+    with httpx.Client(base_url=service.api_url, timeout=10) as anonymous:
+        assert anonymous.get("/metrics").status_code == 401
+        assert anonymous.get("/health").status_code == 200
