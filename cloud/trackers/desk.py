@@ -33,6 +33,7 @@ from alerts.rules.safe_zone import SafeZoneConfig, SafeZoneWatch, TrackerFix
 from alerts.signals import AlertSignal
 from cloud.db.models import RuleCheckpoint
 from cloud.db.session import Sessions
+from cloud.trackers.live import LivePositions
 from cloud.trackers.registry import WatchInputs, generation, load_watch_inputs
 from cloud.trackers.retention import DEFAULT_RETENTION_DAYS, purge_location_history
 from cloud.trackers.sources import DEFAULT_OWNTRACKS_TOPIC, SourceError, owntracks_fix
@@ -123,6 +124,8 @@ class TrackerDesk:
         self.bridged = 0
         self.evaluated = 0
         self.signals_applied = 0
+        # every accepted fix also goes to the live views open in this process (the API's streams)
+        self.live = LivePositions()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -182,6 +185,7 @@ class TrackerDesk:
             if inputs is None or watch is None:
                 return []
             batch: list[TrackerFix] = []
+            accepted: list[tuple[str, LocationFix]] = []
             for fix in fixes:
                 tracker_id = inputs.by_device.get((fix.gateway_id, fix.device_id))
                 if tracker_id is None and fix.source is LocationSource.BEACON_RECEIVER:
@@ -199,8 +203,10 @@ class TrackerDesk:
                         battery_pct=fix.battery_pct,
                     )
                 )
+                accepted.append((tracker_id, fix))
             signals = watch.observe(batch)
             self.evaluated += len(batch)
+        self.live.publish(accepted)
         self._apply(signals)
         return signals
 
