@@ -221,3 +221,17 @@ def guard(request: Request, principal: PrincipalDep, session: SessionDep) -> Sco
 
 
 ScopeDep = Annotated[Scope, Depends(guard)]
+
+
+def contact_to_change(session: Session, contact_id: int, principal: Principal) -> Contact:
+    """Return a contact the caller may change: 404 if unknown, 403 for a family user on staff's.
+
+    The scope guard has already limited the contact to the caller's households; within a
+    household a family user manages the family's contacts, not the caseworker's or on-call's.
+    """
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"contact {contact_id} not found")
+    if principal.role is Role.FAMILY and contact.role != "family":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the ward changes a caseworker's settings")
+    return contact

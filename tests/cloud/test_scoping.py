@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from alerts import RuleName
+from cloud.db.models import Contact
 from cloud.provisioning import add_contact
 from cloud.service import CloudService
 from tests.web.people import HOUSEHOLD, OTHER_GATEWAY, OTHER_HOUSEHOLD, SECRET, logged_in, raise_alert, seed_people
@@ -157,3 +158,26 @@ def test_resident_device_sees_only_itself(world: dict[str, Any]) -> None:
     assert me["id"] != other["device"]["id"]
     # its own identity and the open shelter data, nothing else
     assert sorted(opened) == ["/api/v1/auth/me", "/api/v1/map/layers"]
+
+
+def test_family_changes_the_familys_contacts_not_the_caseworkers(
+    start_service: Callable[..., CloudService],
+) -> None:
+    """In their own household a family user may mute themselves, not the caseworker."""
+    service = start_service(api_port=0, session_secret=SECRET)
+    seed_people(service)
+    own = add_contact(service.sessions, household_id=HOUSEHOLD, name="田中一郎", channels=[])
+    ward = add_contact(service.sessions, household_id=HOUSEHOLD, name="佐藤", role="caseworker", channels=[])
+    quiet = {"start": "22:00", "end": "07:00", "mode": "next"}
+    assert service.api_url is not None
+    with logged_in(service.api_url, "ichiro") as family:
+        assert family.patch(f"/api/v1/contacts/{own}", json={"language": "en"}).status_code == 200
+        assert family.put(f"/api/v1/contacts/{own}/quiet-hours", json=quiet).status_code == 200
+        assert family.patch(f"/api/v1/contacts/{ward}", json={"active": False}).status_code == 403
+        assert family.put(f"/api/v1/contacts/{ward}/quiet-hours", json=quiet).status_code == 403
+        assert family.delete(f"/api/v1/contacts/{ward}/quiet-hours").status_code == 403
+    with logged_in(service.api_url, "sato") as caseworker:
+        assert caseworker.patch(f"/api/v1/contacts/{ward}", json={"active": False}).status_code == 200
+    with service.sessions() as session:
+        assert session.get_one(Contact, ward).active is False
+        assert session.get_one(Contact, own).language == "en"

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 from sqlalchemy import select
@@ -15,10 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from alerts import wbgt_indoor
 from alerts.messages import room_name
-from cloud.api.deps import WATCHERS, PrincipalDep, ScopeDep, ServiceDep, SessionDep, allow
+from cloud.api.deps import WATCHERS, PrincipalDep, ScopeDep, ServiceDep, SessionDep, allow, contact_to_change
 from cloud.api.routes.households import load_household
 from cloud.auth import audit
-from cloud.db.models import Alert, Contact, Gateway, Household, StoredEvent
+from cloud.db.models import Alert, Gateway, Household, StoredEvent
 from maps.geodata import TAITO_CITY, Shelter, emergency_sites, evacuation_shelters, municipality_boundary
 
 router = APIRouter(tags=["console"])
@@ -292,9 +292,7 @@ def patch_contact(
     principal: PrincipalDep,
 ) -> dict[str, Any]:
     """Change a contact's settings (language, whether they are notified)."""
-    contact = session.scalar(select(Contact).where(Contact.id == contact_id))
-    if contact is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"contact {contact_id} not found")
+    contact = contact_to_change(session, contact_id, principal)
     change = body.model_dump(exclude_unset=True, exclude_none=True)
     for key, value in change.items():
         setattr(contact, key, value)

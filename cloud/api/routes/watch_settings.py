@@ -9,8 +9,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.api.deps import STAFF, WATCHERS, PrincipalDep, ServiceDep, SessionDep, allow
-from cloud.db.models import AuditEntry, Contact, Household
+from cloud.api.deps import STAFF, WATCHERS, PrincipalDep, ServiceDep, SessionDep, allow, contact_to_change
+from cloud.db.models import AuditEntry, Household
 from cloud.db.watch import ContactQuietHours
 from cloud.watch_settings import (
     DEFAULTS,
@@ -116,10 +116,9 @@ def change_watch_rules(
     response_model=QuietHoursOut,
     dependencies=[Depends(allow(*WATCHERS))],
 )
-def set_quiet_hours(contact_id: int, body: QuietHoursIn, session: SessionDep) -> QuietHoursOut:
+def set_quiet_hours(contact_id: int, body: QuietHoursIn, session: SessionDep, principal: PrincipalDep) -> QuietHoursOut:
     """Set when a contact gets no low-severity alerts (emergencies and 危険 always go through)."""
-    if session.get(Contact, contact_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"contact {contact_id} not found")
+    contact_to_change(session, contact_id, principal)
     row = session.get(ContactQuietHours, contact_id) or ContactQuietHours(contact_id=contact_id)
     row.start, row.end, row.mode = body.start.strftime("%H:%M"), body.end.strftime("%H:%M"), body.mode
     session.add(row)
@@ -132,8 +131,9 @@ def set_quiet_hours(contact_id: int, body: QuietHoursIn, session: SessionDep) ->
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(allow(*WATCHERS))],
 )
-def clear_quiet_hours(contact_id: int, session: SessionDep) -> None:
+def clear_quiet_hours(contact_id: int, session: SessionDep, principal: PrincipalDep) -> None:
     """Remove a contact's quiet hours: every alert reaches them at once again."""
+    contact_to_change(session, contact_id, principal)
     row = session.get(ContactQuietHours, contact_id)
     if row is not None:
         session.delete(row)
