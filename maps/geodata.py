@@ -6,6 +6,7 @@ everything this module hands out as a point is (lat, lon).
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ DATA_DIR = Path(__file__).parent / "data"
 MUNICIPALITIES_FILE = DATA_DIR / "tokyo_municipalities_n03_2021.geojson"
 SHELTERS_FILE = DATA_DIR / "taito_evacuation_shelters.geojson"
 EMERGENCY_SITES_FILE = DATA_DIR / "taito_emergency_sites.geojson"
+MUNICIPALITY_NAMES_FILE = DATA_DIR / "tokyo_municipality_names.csv"
 
 TAITO_CITY = "13106"
 
@@ -63,6 +65,18 @@ class Municipality:
     code: str
     name: str
     boundary: Polygon | MultiPolygon
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalityNames:
+    """How a municipality is called in each alert language (see maps/data/README.md for the sources)."""
+
+    code: str
+    ja: str
+    reading: str  # in hiragana, for やさしい日本語: 台東区（たいとうく）
+    en: str
+    zh_hans: str
+    ko: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +125,23 @@ def municipality_boundary(code: str) -> Polygon | MultiPolygon:
         raise GeodataError(f"no municipality with code {code!r}") from None
     shapely.prepare(boundary)
     return boundary
+
+
+@lru_cache(maxsize=1)
+def municipality_names() -> dict[str, MunicipalityNames]:
+    """Return the names of Tokyo's municipalities in each alert language, by code (N03_007)."""
+    with MUNICIPALITY_NAMES_FILE.open(encoding="utf-8", newline="") as stream:
+        return {
+            row["code"]: MunicipalityNames(
+                code=row["code"],
+                ja=row["ja"],
+                reading=row["reading"],
+                en=row["en"],
+                zh_hans=row["zh_hans"],
+                ko=row["ko"],
+            )
+            for row in csv.DictReader(stream)
+        }
 
 
 def _shelters_from(path: Path) -> tuple[Shelter, ...]:

@@ -67,9 +67,9 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     return element
 
 
-def _area(info: ET.Element, spec: AreaSpec) -> None:
+def _area(info: ET.Element, spec: AreaSpec, language: Language) -> None:
     area = _sub(info, "area")
-    _sub(area, "areaDesc", area_name(spec) or "—")
+    _sub(area, "areaDesc", area_name(spec, language) or "—")
     for ring in _polygon_rings(spec):
         _sub(area, "polygon", ring)
     for circle in spec.circles:
@@ -84,9 +84,9 @@ def _area(info: ET.Element, spec: AreaSpec) -> None:
 
 def _texts(content: AlertContent) -> dict[Language, AlertText]:
     """Return the text per language: the operator's own, else the catalogue's lead and action."""
-    area = area_name(content.area) or "—"
     texts: dict[Language, AlertText] = {}
     for language in Language:
+        area = area_name(content.area, language) or "—"
         own = content.texts.get(language.value)
         if own is not None:
             texts[language] = own
@@ -140,7 +140,7 @@ def to_cap(content: AlertContent) -> bytes:
         if content.web:
             _sub(info, "web", content.web)
         if not area_geometry(content.area).is_empty or content.area.geocodes:
-            _area(info, content.area)
+            _area(info, content.area, language)
     return bytes(ET.tostring(alert, encoding="utf-8", xml_declaration=True))
 
 

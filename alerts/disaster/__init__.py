@@ -1,6 +1,6 @@
 """Geofenced disaster alerts: areas, hazard-aware shelters, messages per language, safety answers."""
 
-from alerts.disaster.area import AreaError, area_geometry, area_name, area_plane
+from alerts.disaster.area import AreaError, area_geometry, area_name, area_plane, municipality_name
 from alerts.disaster.compose import AnswerLinks, DisasterMessage, compose
 from alerts.disaster.model import (
     HAZARD_LABELS_JA,
@@ -48,6 +48,7 @@ __all__ = [
     "area_plane",
     "cap_language",
     "compose",
+    "municipality_name",
     "parse_hazard",
     "pick_language",
     "suits",

@@ -6,8 +6,16 @@ import shapely
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from alerts.disaster.model import AreaSpec
-from maps import GeodataError, geometry_from_plane, municipalities, municipality_boundary, to_plane
+from alerts.disaster.model import AreaSpec, Language
+from maps import (
+    GeodataError,
+    MunicipalityNames,
+    geometry_from_plane,
+    municipalities,
+    municipality_boundary,
+    municipality_names,
+    to_plane,
+)
 from maps.targeting import area_in_plane
 
 
@@ -46,10 +54,33 @@ def area_plane(spec: AreaSpec) -> BaseGeometry:
     return area_in_plane(area_geometry(spec), buffer_m=spec.buffer_m)
 
 
-def area_name(spec: AreaSpec) -> str:
-    """Return how people call the area: its description, or the municipalities' names."""
-    if spec.description:
+# How names are joined in a list, per language.
+_SEPARATORS = {Language.JA: "・", Language.JA_EASY: "・", Language.EN: ", ", Language.ZH_HANS: "、", Language.KO: ", "}
+
+
+def municipality_name(code: str, language: Language = Language.JA) -> str | None:
+    """Return a municipality's name in a language (台東区 → "Taito City", 台东区, 다이토구, 台東区（たいとうく）)."""
+    names: MunicipalityNames | None = municipality_names().get(code)
+    if names is None:
+        known = municipalities().get(code)
+        return known.name if known is not None else None
+    return {
+        Language.JA: names.ja,
+        Language.JA_EASY: f"{names.ja}（{names.reading}）",
+        Language.EN: names.en,
+        Language.ZH_HANS: names.zh_hans,
+        Language.KO: names.ko,
+    }[language]
+
+
+def area_name(spec: AreaSpec, language: Language = Language.JA) -> str:
+    """Return how people call the area in a language.
+
+    In Japanese: the operator's description, else the municipalities' names. In the other
+    languages the municipalities' names come first, since a description is written in Japanese;
+    a drawn area with no municipality keeps its description.
+    """
+    names = [name for code in spec.municipalities if (name := municipality_name(code, language))]
+    if spec.description and (language is Language.JA or not names):
         return spec.description
-    known = municipalities()
-    names = [known[code].name for code in spec.municipalities if code in known]
-    return "・".join(names)
+    return _SEPARATORS[language].join(names)

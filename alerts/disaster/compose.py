@@ -45,7 +45,7 @@ def compose(
     """Return the message for one recipient; `person` makes it the family's message about them."""
     catalogue = CATALOGUES[language]
     hazard = catalogue.hazards[content.hazard]
-    area = area_name(content.area) or "—"
+    area = area_name(content.area, language) or "—"
     if content.message_type is MessageType.CANCEL:
         return DisasterMessage(
             language=language,

@@ -103,7 +103,7 @@ def test_release_sends_web_push_in_the_device_language_with_a_flood_safe_shelter
     release(api, **FLOOD)
 
     [received] = push.wait_for("en")
-    assert received.payload["title"] == "[Warning] Flood (台東区)"
+    assert received.payload["title"] == "[Warning] Flood (Taito City)"
     assert "Evacuation site: 上野中学校" in received.payload["body"]
     assert received.headers["Authorization"].startswith("vapid t=")
     assert push.messages("away") == []

@@ -82,6 +82,26 @@ def test_export_has_one_info_block_per_language() -> None:
     assert languages == ["ja-JP", "ja-JP-x-easy", "en-US", "zh-Hans", "ko-KR"]
 
 
+def test_each_info_block_names_the_ward_in_its_language() -> None:
+    """The areaDesc of a Taito City alert names the ward in each info block's language."""
+    root = ET.fromstring(to_cap(alert(area=AreaSpec(municipalities=("13106",)), texts={})))
+
+    described = {
+        info.findtext("cap:language", namespaces=NS): info.findtext("cap:area/cap:areaDesc", namespaces=NS)
+        for info in root.findall("cap:info", NS)
+    }
+
+    assert described == {
+        "ja-JP": "台東区",
+        "ja-JP-x-easy": "台東区（たいとうく）",
+        "en-US": "Taito City",
+        "zh-Hans": "台东区",
+        "ko-KR": "다이토구",
+    }
+    english = root.find("cap:info[cap:language='en-US']", NS)
+    assert english is not None and "Taito City" in (english.findtext("cap:headline", namespaces=NS) or "")
+
+
 def test_an_update_refers_to_the_message_it_updates() -> None:
     """An Update carries references 'sender,identifier,sent' of the earlier message and still validates."""
     first = alert()

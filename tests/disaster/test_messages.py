@@ -20,10 +20,11 @@ from alerts.disaster import (
     MessageType,
     ShelterFinder,
     compose,
+    municipality_name,
     parse_hazard,
     pick_language,
 )
-from maps import Hazard, emergency_sites, municipality_boundary, random_points_within
+from maps import Hazard, emergency_sites, municipalities, municipality_boundary, random_points_within
 
 ASAKUSA = (35.7148, 139.7967)
 
@@ -82,10 +83,14 @@ def test_hazards_are_named_as_the_shelter_data_names_them() -> None:
     ("language", "title", "shelter_line"),
     [
         (Language.JA, "【警報】洪水（台東区）", "避難場所：上野中学校（約2,360m）"),
-        (Language.JA_EASY, "【危ない】大雨で 川の 水が あふれる 危険（台東区）", "逃げる ところ：上野中学校（2,360m）"),
-        (Language.EN, "[Warning] Flood (台東区)", "Evacuation site: 上野中学校 (about 2,360 m)"),
-        (Language.ZH_HANS, "【警报】洪水（台東区）", "避难场所：上野中学校（约2,360米）"),
-        (Language.KO, "[경보] 홍수 (台東区)", "대피 장소: 上野中学校 (약 2,360m)"),
+        (
+            Language.JA_EASY,
+            "【危ない】台東区（たいとうく）：大雨で 川の 水が あふれる 危険",
+            "逃げる ところ：上野中学校（2,360m）",
+        ),
+        (Language.EN, "[Warning] Flood (Taito City)", "Evacuation site: 上野中学校 (about 2,360 m)"),
+        (Language.ZH_HANS, "【警报】洪水（台东区）", "避难场所：上野中学校（约2,360米）"),
+        (Language.KO, "[경보] 홍수 (다이토구)", "대피 장소: 上野中学校 (약 2,360m)"),
     ],
 )
 def test_message_in_each_language_names_hazard_area_and_shelter(
@@ -111,7 +116,7 @@ def test_operator_text_is_used_for_its_language_and_templates_for_the_others() -
 
     assert "隅田川が氾濫危険水位に達しました" in japanese.body and "直ちに避難" in japanese.body
     assert "隅田川" not in english.body
-    assert "Flood danger in 台東区." in english.body
+    assert "Flood danger in Taito City." in english.body
 
 
 def test_answer_links_are_in_the_message() -> None:
@@ -130,7 +135,7 @@ def test_update_and_cancel_say_so_in_the_title() -> None:
     cancel = compose(content(message_type=MessageType.CANCEL), Language.EN, shelter=None)
 
     assert update.title.startswith("【更新】")
-    assert cancel.title == "[Cancelled] Flood (台東区)"
+    assert cancel.title == "[Cancelled] Flood (Taito City)"
     assert cancel.safe_url is None
 
 
@@ -164,3 +169,32 @@ def test_a_hazard_no_site_suits_offers_no_shelter() -> None:
     """No Taito site is flagged for tsunamis: the message tells people to go somewhere safe instead."""
     assert ShelterFinder(Hazard.TSUNAMI).nearest(*ASAKUSA) is None
     assert "近くに対応する避難場所がありません" in compose(content(Hazard.TSUNAMI), Language.JA, shelter=None).body
+
+
+def test_every_shipped_municipality_has_a_name_in_each_language() -> None:
+    """The names table covers every boundary shipped, and two wards read as the wards spell themselves."""
+    for code in municipalities():
+        names = [municipality_name(code, language) for language in Language]
+        assert all(names) and len(set(names)) >= 3, (code, names)
+
+    assert municipality_name("13106", Language.EN) == "Taito City"
+    assert municipality_name("13122", Language.KO) == "가쓰시카구"
+    assert municipality_name("13107", Language.JA_EASY) == "墨田区（すみだく）"
+
+
+def test_a_two_ward_area_lists_both_names_in_the_reader_language() -> None:
+    """An alert for Taito and Sumida names both wards, joined as the language joins lists."""
+    both = content(area=AreaSpec(municipalities=("13106", "13107")))
+
+    assert compose(both, Language.EN, shelter=None).title == "[Warning] Flood (Taito City, Sumida City)"
+    assert compose(both, Language.JA, shelter=None).title == "【警報】洪水（台東区・墨田区）"
+    assert compose(both, Language.ZH_HANS, shelter=None).title == "【警报】洪水（台东区、墨田区）"
+
+
+def test_a_drawn_area_keeps_the_operator_description_in_every_language() -> None:
+    """A circle with no ward keeps the words the operator gave it (there is nothing to translate it from)."""
+    drawn = content(
+        area=AreaSpec(polygons=(((35.71, 139.79), (35.72, 139.79), (35.72, 139.80)),), description="浅草周辺")
+    )
+
+    assert compose(drawn, Language.EN, shelter=None).title == "[Warning] Flood (浅草周辺)"
