@@ -2,7 +2,7 @@
 
 The pieces below are reusable by later benchmarks: a throughput-configured broker, load
 publishers, consumers to measure (the bare baseline and the real cloud ingest), one load phase
-with its steady-window rate, and the timed notification receiver.
+with its steady-window rate (notifications are timed by simulators.inbox).
 """
 
 from bench.baseline import CountingSubscriber
@@ -12,7 +12,6 @@ from bench.households import BenchHouseholds, provision
 from bench.latency import ButtonPresses, LatencyConfig
 from bench.load import Consumer, LoadConfig, PhaseResult, run_phase
 from bench.profiling import ProfileSummary, summarize
-from bench.receiver import TimedReceiver
 
 __all__ = [
     "BenchBroker",
@@ -25,7 +24,6 @@ __all__ = [
     "LoadConfig",
     "PhaseResult",
     "ProfileSummary",
-    "TimedReceiver",
     "provision",
     "run_phase",
     "summarize",

@@ -38,7 +38,7 @@ from bench.households import BenchHouseholds, provision
 from bench.latency import ButtonPresses, LatencyConfig
 from bench.load import LoadConfig, PhaseResult, run_phase
 from bench.profiling import ProfileSummary, py_spy_path, record, summarize
-from bench.receiver import TimedReceiver
+from simulators.inbox import Inbox
 
 log = logging.getLogger("bench.ingest")
 
@@ -164,7 +164,7 @@ class Benchmark:
         self.options = options
         self.workdir = workdir
         self.run_tag = uuid.uuid4().hex[:8]
-        self.receiver = TimedReceiver().start()
+        self.receiver = Inbox(name="bench-receiver").start()
         self.households: BenchHouseholds | None = None
         self.phases: dict[str, PhaseResult] = {}
         self.profile: ProfileSummary | None = None

@@ -19,7 +19,7 @@ from bench.broker import BenchBroker
 from bench.households import BenchHouseholds, alarm_path
 from bench.mqtt_wire import DISCONNECT, open_session, packet_id_for, publish_packet
 from bench.payloads import button_template, message_id
-from bench.receiver import TimedReceiver
+from simulators.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class ButtonPresses:
     An instance is the `during` hook of a load phase: it runs in its own thread from the start signal.
     """
 
-    def __init__(self, households: BenchHouseholds, receiver: TimedReceiver, config: LatencyConfig, *, run_tag: str):
+    def __init__(self, households: BenchHouseholds, receiver: Inbox, config: LatencyConfig, *, run_tag: str):
         if len(households.alarm_households) < config.events:
             raise ValueError(f"{config.events} presses need as many alarm households")
         self.households = households.alarm_households[: config.events]

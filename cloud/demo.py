@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import json
 import logging
 import random
 import re
@@ -26,7 +25,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +43,7 @@ from cloud.service import CloudService
 from maps import TAITO_CITY, distance_m, evacuation_shelters, municipality_boundary, random_points_within
 from protocol import AcceleratedClock, Clock, ManualClock
 from simulators import TOKYO, HouseholdConfig, HouseholdFleet, SimulatedHousehold
+from simulators.inbox import Inbox, InboxPost
 
 log = logging.getLogger(__name__)
 
@@ -146,61 +145,23 @@ class InboxMessage:
     message: str
 
 
-class NotificationInbox:
-    """A small HTTP server that receives what apprise's json:// sends, to show the texts."""
+class NotificationInbox(Inbox):
+    """The phones of the demo: keeps what apprise's json:// sends, stamped with the demo's clock."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._messages: list[InboxMessage] = []
-        self._lock = threading.Lock()
-        inbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    payload = json.loads(body or b"{}")
-                except ValueError:
-                    payload = {"message": body.decode(errors="replace")}
-                if not isinstance(payload, dict):
-                    payload = {"message": str(payload)}
-                inbox._received(self.path, payload)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-inbox", daemon=True)
-
-    def start(self) -> NotificationInbox:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def url(self, path: str) -> str:
-        """Return the apprise URL that posts to this inbox at `path`."""
-        return f"json://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        self._messages_lock = threading.Lock()
+        super().__init__(on_post=self._stamp, name="demo-inbox")
 
     def messages(self) -> list[InboxMessage]:
-        with self._lock:
+        """Return the texts received so far, oldest first."""
+        with self._messages_lock:
             return list(self._messages)
 
-    def _received(self, path: str, payload: dict[str, Any]) -> None:
-        message = InboxMessage(
-            received_at=self.clock.now(),
-            path=path,
-            title=str(payload.get("title") or ""),
-            message=str(payload.get("message") or payload.get("body") or ""),
-        )
-        with self._lock:
+    def _stamp(self, post: InboxPost) -> None:
+        message = InboxMessage(received_at=self.clock.now(), path=post.path, title=post.title, message=post.message)
+        with self._messages_lock:
             self._messages.append(message)
 
 
