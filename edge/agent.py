@@ -4,9 +4,10 @@ Events come from gpiozero's threads; each becomes a `protocol.Event` at once (ti
 the injected clock) and is handed to the asyncio loop with ``call_soon_threadsafe``, where it
 is written to the outbox before anything tries to send it. Polled sensors are read in a
 worker thread every ``reading_interval_s`` into one `ReadingBatch`. Location sources run as
-tasks of their own: BLE tag scanners (a tag at home becomes a fix at the gateway's place) and
-serial GPS receivers (read in a thread). A failing sensor is logged and counted in
-`sensor_errors`; the others and the agent go on.
+tasks of their own: BLE tag scanners and serial GPS receivers (read in a thread). A home
+scanner sends a tag's `Presence` each time it comes home or leaves, and while it is home a
+fix at the gateway's place every ``report_every_s``; a town receiver sends only sightings.
+A failing sensor is logged and counted in `sensor_errors`; the others and the agent go on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from edge.drivers import (
     PirMotionDriver,
     PolledDriver,
     SensorError,
+    TagReport,
 )
 from edge.outbox import GatewayOutbox
 from edge.uplink import DEFAULT_RECONNECT, GatewayUplink, ReconnectPolicy
@@ -53,6 +55,8 @@ from protocol import (
     GatewayConfig,
     LocationFix,
     LocationSource,
+    Presence,
+    PresenceState,
     Reading,
     ReadingBatch,
     SystemClock,
@@ -134,6 +138,10 @@ class GatewayAgent:
     def input_driver(self, device_id: str) -> InputDriver:
         """Return the running driver of a GPIO input device."""
         return self._inputs[device_id]
+
+    def ble_driver(self, device_id: str) -> BleBeaconDriver:
+        """Return the running driver of a BLE scanner."""
+        return self._ble[device_id]
 
     def stop(self) -> None:
         """Ask the agent to shut down cleanly; safe from any thread and from signal handlers."""
@@ -268,34 +276,54 @@ class GatewayAgent:
             )
             loop.call_soon_threadsafe(self._store, message)
 
-    def _tag_presence(self, device: BleBeaconDevice) -> Callable[[str, bool, float | None], None]:
-        """Return the presence callback of a scanner: a tag at home is a fix at the gateway's place."""
+    def _tag_presence(self, device: BleBeaconDevice) -> Callable[[TagReport], None]:
+        """Return the presence callback of a scanner (called from the loop or bleak's callback)."""
         tag_ids = {tag.id: tag.tag_id.lower() for tag in device.tags}
+        town = device.role == "town_receiver"
 
-        def report(tag_id: str, home: bool, battery: float | None) -> None:
-            if not home:
-                # "not home" is the absence of fixes; the cloud's rules judge silence while out
-                log.info("tag %s no longer heard at home", tag_id)
-                return
-            town = device.role == "town_receiver"
-            message = LocationFix(
-                msg_id=new_message_id(),
-                gateway_id=self.settings.gateway_id,
-                ts=self.clock.now(),
-                # a town receiver names the tag by its beacon identity: the cloud knows which
-                # person carries it, the receiver does not need to
-                device_id=tag_ids[tag_id] if town else tag_id,
-                lat=device.lat,
-                lon=device.lon,
-                accuracy_m=device.home_radius_m,
-                source=LocationSource.BEACON_RECEIVER if town else LocationSource.BLE,
-                battery_pct=battery,
-            )
+        def report(tag: TagReport) -> None:
+            messages: list[Presence | LocationFix] = []
+            if tag.changed and not town:
+                messages.append(self._presence_message(tag))
+            if tag.home:
+                messages.append(self._tag_fix(device, tag, town=town, tag_ids=tag_ids))
+            elif town:
+                log.info("tag %s no longer heard at receiver %s", tag.device_id, device.id)
             loop = self._loop
             if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self._store, message)
+                for message in messages:
+                    loop.call_soon_threadsafe(self._store, message)
 
         return report
+
+    def _presence_message(self, tag: TagReport) -> Presence:
+        log.info("tag %s %s", tag.device_id, "came home" if tag.home else "is no longer heard at home")
+        return Presence(
+            msg_id=new_message_id(),
+            gateway_id=self.settings.gateway_id,
+            ts=self.clock.now(),
+            device_id=tag.device_id,
+            state=PresenceState.HOME if tag.home else PresenceState.NOT_HOME,
+            last_heard=tag.last_heard,
+            rssi_dbm=None if tag.rssi_dbm is None else max(-127.0, min(20.0, tag.rssi_dbm)),
+            battery_pct=tag.battery_pct,
+        )
+
+    def _tag_fix(self, device: BleBeaconDevice, tag: TagReport, *, town: bool, tag_ids: dict[str, str]) -> LocationFix:
+        """A tag heard here is at the gateway's place: a home fix, or a town receiver's sighting."""
+        return LocationFix(
+            msg_id=new_message_id(),
+            gateway_id=self.settings.gateway_id,
+            ts=self.clock.now(),
+            # a town receiver names the tag by its beacon identity: the cloud knows which
+            # person carries it, the receiver does not need to
+            device_id=tag_ids[tag.device_id] if town else tag.device_id,
+            lat=device.lat,
+            lon=device.lon,
+            accuracy_m=device.home_radius_m,
+            source=LocationSource.BEACON_RECEIVER if town else LocationSource.BLE,
+            battery_pct=tag.battery_pct,
+        )
 
     def _apply_config(self, config: GatewayConfig) -> None:
         if config.reading_interval_s != self.reading_interval_s:
@@ -371,7 +399,7 @@ class GatewayAgent:
                 self.store_failures += 1
             log.error("event %s of %s lost: the agent is shutting down", kind.value, device_id)
 
-    def _store(self, message: Event | ReadingBatch | LocationFix) -> None:
+    def _store(self, message: Event | ReadingBatch | LocationFix | Presence) -> None:
         outbox = self._outbox
         try:
             if outbox is None:

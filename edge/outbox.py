@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from protocol import ALARM_EVENT_KINDS, Event, GatewayStatus, LocationFix, ReadingBatch, TopicKind, encode
+from protocol import ALARM_EVENT_KINDS, Event, GatewayStatus, LocationFix, Presence, ReadingBatch, TopicKind, encode
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ _KIND_BY_MODEL: dict[type[BaseModel], TopicKind] = {
     ReadingBatch: TopicKind.READINGS,
     Event: TopicKind.EVENTS,
     LocationFix: TopicKind.LOCATION,
+    Presence: TopicKind.PRESENCE,
     GatewayStatus: TopicKind.STATUS,
 }
 
@@ -80,7 +81,7 @@ class GatewayOutbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 
-    def append(self, message: ReadingBatch | Event | LocationFix | GatewayStatus) -> int:
+    def append(self, message: ReadingBatch | Event | LocationFix | Presence | GatewayStatus) -> int:
         """Store a message durably and return its sequence number."""
         kind = _KIND_BY_MODEL[type(message)]
         alarm = isinstance(message, Event) and message.kind in ALARM_EVENT_KINDS

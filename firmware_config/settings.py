@@ -147,10 +147,14 @@ class BleBeaconDevice(_Strict):
     lat: float = Field(ge=-90, le=90, description="Where the gateway is: the position of a tag at home.")
     lon: float = Field(ge=-180, le=180)
     home_radius_m: float = Field(default=20.0, gt=0, le=500, description="Reported accuracy of a tag at home.")
-    min_rssi_dbm: int = Field(default=-85, ge=-127, le=0, description="Smoothed RSSI needed to count as home.")
+    min_rssi_dbm: int = Field(
+        default=-85, ge=-127, le=0, description="Smoothed RSSI needed to count as home (weaker: not heard)."
+    )
     rssi_smoothing: float = Field(default=0.3, gt=0, le=1, description="Weight of a new RSSI in the average.")
-    away_after_s: float = Field(default=120.0, ge=5, le=3600, description="Unheard this long: not home.")
-    report_every_s: float = Field(default=300.0, ge=10, le=3600, description="Repeat 'home' this often.")
+    away_after_s: float = Field(
+        default=120.0, ge=5, le=3600, description="Not heard at min_rssi_dbm this long: 'not home' is sent."
+    )
+    report_every_s: float = Field(default=300.0, ge=10, le=3600, description="While home, send its fix this often.")
 
 
 class GpsNmeaDevice(_Strict):

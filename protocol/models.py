@@ -68,6 +68,13 @@ class LocationSource(StrEnum):
     BEACON_RECEIVER = "beacon_receiver"
 
 
+class PresenceState(StrEnum):
+    """Whether a tag is heard at its home gateway (the words of Home Assistant's device trackers)."""
+
+    HOME = "home"
+    NOT_HOME = "not_home"
+
+
 class GatewayState(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"
@@ -126,6 +133,23 @@ class LocationFix(_Message):
     battery_pct: float | None = Field(default=None, ge=0, le=100)
 
 
+class Presence(_Message):
+    """A tag came home or left: topic mimamori/v1/<gateway_id>/presence, sent on each change.
+
+    A home gateway decides it from the tag's BLE advertisements (smoothed RSSI and a last-heard
+    timeout); ``ts`` is when it decided. While home, the tag's position also goes out as
+    `LocationFix` at the gateway's place, as before; town receivers send only those fixes.
+    """
+
+    device_id: DeviceId
+    state: PresenceState
+    last_heard: Timestamp | None = Field(
+        default=None, description="When the tag was last heard strongly enough to count as home."
+    )
+    rssi_dbm: float | None = Field(default=None, ge=-127, le=20, description="Smoothed RSSI when last heard.")
+    battery_pct: float | None = Field(default=None, ge=0, le=100)
+
+
 class GatewayStatus(_Message):
     """Gateway health: topic mimamori/v1/<gateway_id>/status, retained; also the Last Will."""
 
@@ -146,12 +170,13 @@ class GatewayConfig(_Message):
     reading_interval_s: int = Field(default=300, ge=5, le=3600)
 
 
-UplinkMessage = ReadingBatch | Event | LocationFix | GatewayStatus
+UplinkMessage = ReadingBatch | Event | LocationFix | Presence | GatewayStatus
 
 MODEL_BY_KIND: dict[TopicKind, type[_Message]] = {
     TopicKind.READINGS: ReadingBatch,
     TopicKind.EVENTS: Event,
     TopicKind.LOCATION: LocationFix,
+    TopicKind.PRESENCE: Presence,
     TopicKind.STATUS: GatewayStatus,
     TopicKind.CONFIG: GatewayConfig,
 }

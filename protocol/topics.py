@@ -6,6 +6,7 @@ gateway to ``mimamori/v1/<gateway_id>/#`` and the cloud can check that the paylo
     mimamori/v1/<gateway_id>/readings   sensor readings, batched          gateway → cloud, QoS 1
     mimamori/v1/<gateway_id>/events     discrete events (button, door…)   gateway → cloud, QoS 1
     mimamori/v1/<gateway_id>/location   location fixes                    gateway → cloud, QoS 1
+    mimamori/v1/<gateway_id>/presence   a tag home / not home (on change) gateway → cloud, QoS 1
     mimamori/v1/<gateway_id>/status     online/offline, retained; also the Last Will
     mimamori/v1/<gateway_id>/config     configuration, retained           cloud → gateway, QoS 1
 """
@@ -30,11 +31,14 @@ class TopicKind(StrEnum):
     READINGS = "readings"
     EVENTS = "events"
     LOCATION = "location"
+    PRESENCE = "presence"
     STATUS = "status"
     CONFIG = "config"
 
 
-UPLINK_KINDS = frozenset({TopicKind.READINGS, TopicKind.EVENTS, TopicKind.LOCATION, TopicKind.STATUS})
+UPLINK_KINDS = frozenset(
+    {TopicKind.READINGS, TopicKind.EVENTS, TopicKind.LOCATION, TopicKind.PRESENCE, TopicKind.STATUS}
+)
 
 
 class TopicError(ValueError):

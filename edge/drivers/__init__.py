@@ -9,7 +9,7 @@ radio and NMEA into presence reports and fixes; their parsers are pure (edge.bea
 """
 
 from edge.drivers.base import EmitEvent, GpioInput, InputDriver, PolledDriver, SensorError
-from edge.drivers.ble_beacon import BleBeaconDriver, PresenceReport, TagPresence
+from edge.drivers.ble_beacon import BleBeaconDriver, PresenceReport, TagPresence, TagReport
 from edge.drivers.door_contact import DoorContactDriver
 from edge.drivers.ds18b20 import Ds18b20Driver
 from edge.drivers.emergency_button import EmergencyButtonDriver
@@ -34,4 +34,5 @@ __all__ = [
     "PresenceReport",
     "SensorError",
     "TagPresence",
+    "TagReport",
 ]

@@ -1,10 +1,15 @@
 """BLE tags at home: scan with bleak, smooth each registered tag's RSSI, report presence.
 
-A tag counts as home while it is heard with a smoothed RSSI at or above ``min_rssi_dbm`` and
-was heard within ``away_after_s``; one weak or missed advertisement does not flip it (the
-exponential smoothing and the timeout are the hysteresis). While home, the tag's position is
-the gateway's own (from the device settings) with ``home_radius_m`` as its accuracy, sent on
-arrival and then every ``report_every_s``; Eddystone-TLM battery voltage rides along.
+A tag is *home* once its smoothed RSSI reaches ``min_rssi_dbm``, and stays home until it has
+not been heard that strongly for ``away_after_s``: then it is *not home*. The exponential
+smoothing (``rssi_smoothing``, the weight of a new advertisement) and the timeout are the
+hysteresis, so one weak or missed advertisement flips nothing, while a tag that lingers at the
+edge of range (the garden gate, a neighbour's) goes "not home" once the timeout passes. A tag
+never heard since the scanner started counts as not home after the same timeout.
+
+Each change is reported once (``changed``); while home the report repeats every
+``report_every_s`` so the gateway can send the tag's position (the gateway's own, with
+``home_radius_m`` as its accuracy). Eddystone-TLM battery voltage rides along.
 """
 
 from __future__ import annotations
@@ -23,15 +28,28 @@ from protocol import Clock
 
 log = logging.getLogger(__name__)
 
-PresenceReport = Callable[[str, bool, float | None], None]
-"""Report a tag's presence: (device id of the tag, home?, battery percent or None)."""
+
+@dataclass(frozen=True, slots=True)
+class TagReport:
+    """What the scanner says about one registered tag."""
+
+    device_id: str
+    home: bool
+    changed: bool  # a change of presence; False: a repeat of "still home"
+    rssi_dbm: float | None = None  # smoothed, when last heard strongly
+    last_heard: datetime | None = None  # last heard strongly enough to count as home
+    battery_pct: float | None = None
+
+
+PresenceReport = Callable[[TagReport], None]
+"""Take one report of a tag's presence."""
 
 
 @dataclass(slots=True)
 class _TagState:
     rssi: float | None = None
     last_heard: datetime | None = None
-    home: bool = False
+    home: bool | None = None  # None: not decided since the scanner started
     battery_pct: float | None = None
     last_report: datetime | None = None
 
@@ -43,11 +61,12 @@ class TagPresence:
         self.device = device
         self._device_by_tag = {tag.tag_id.lower(): tag.id for tag in device.tags}
         self._states: dict[str, _TagState] = {tag.id: _TagState() for tag in device.tags}
+        self._started: datetime | None = None
         self.unknown_frames = 0
 
-    def heard(self, raw: RawAdvertisement, rssi: int, now: datetime) -> list[tuple[str, bool, float | None]]:
+    def heard(self, raw: RawAdvertisement, rssi: int, now: datetime) -> list[TagReport]:
         """Take in one advertisement; return the presence reports it causes."""
-        reports: list[tuple[str, bool, float | None]] = []
+        self._started = self._started or now
         frames = parse_frames(raw)
         tag_device: str | None = None
         tlm: EddystoneTlm | None = None
@@ -60,39 +79,54 @@ class TagPresence:
             # TLM frames carry no id; bleak hands us one advertisement per address, so a TLM
             # alone cannot be tied to a tag here: count it, it is not an error
             self.unknown_frames += 1
-            return reports
+            return []
         state = self._states[tag_device]
         alpha = self.device.rssi_smoothing
         state.rssi = rssi if state.rssi is None else alpha * rssi + (1 - alpha) * state.rssi
-        state.last_heard = now
         if tlm is not None:
             state.battery_pct = battery_pct(tlm.battery_mv)
-        if not state.home and state.rssi >= self.device.min_rssi_dbm:
-            state.home = True
-            state.last_report = now
-            reports.append((tag_device, True, state.battery_pct))
-        return reports
+        if state.rssi < self.device.min_rssi_dbm:
+            return []  # too far to count: only the timeout decides whether a home tag has left
+        state.last_heard = now
+        if state.home:
+            return []
+        state.home = True
+        state.last_report = now
+        return [self._report(tag_device, state, changed=True)]
 
-    def check(self, now: datetime) -> list[tuple[str, bool, float | None]]:
+    def check(self, now: datetime) -> list[TagReport]:
         """Expire tags not heard for a while; repeat the reports of tags still home."""
-        reports: list[tuple[str, bool, float | None]] = []
+        self._started = self._started or now
+        reports: list[TagReport] = []
         away_after = timedelta(seconds=self.device.away_after_s)
         every = timedelta(seconds=self.device.report_every_s)
         for device_id, state in self._states.items():
-            if not state.home:
+            if state.home is False:
                 continue
-            if state.last_heard is None or now - state.last_heard >= away_after:
+            heard_at = state.last_heard or self._started
+            if now - heard_at >= away_after:
                 state.home = False
-                state.rssi = None
-                reports.append((device_id, False, state.battery_pct))
-            elif state.last_report is None or now - state.last_report >= every:
+                reports.append(self._report(device_id, state, changed=True))
+                state.rssi = None  # a return starts its average afresh
+            elif state.home and (state.last_report is None or now - state.last_report >= every):
                 state.last_report = now
-                reports.append((device_id, True, state.battery_pct))
+                reports.append(self._report(device_id, state, changed=False))
         return reports
 
     def is_home(self, device_id: str) -> bool:
         """Tell whether a tag is home now (as last decided)."""
-        return self._states[device_id].home
+        return bool(self._states[device_id].home)
+
+    @staticmethod
+    def _report(device_id: str, state: _TagState, *, changed: bool) -> TagReport:
+        return TagReport(
+            device_id=device_id,
+            home=bool(state.home),
+            changed=changed,
+            rssi_dbm=None if state.rssi is None else round(state.rssi, 1),
+            last_heard=state.last_heard,
+            battery_pct=state.battery_pct,
+        )
 
 
 class BleBeaconDriver:
@@ -106,13 +140,13 @@ class BleBeaconDriver:
 
     def on_advertisement(self, raw: RawAdvertisement, rssi: int) -> None:
         """Take in one advertisement (from bleak's callback or a test)."""
-        for device_id, home, battery in self.presence.heard(raw, rssi, self._clock.now()):
-            self._report(device_id, home, battery)
+        for report in self.presence.heard(raw, rssi, self._clock.now()):
+            self._report(report)
 
     def check(self) -> None:
         """Expire and repeat presence; call about once a second."""
-        for device_id, home, battery in self.presence.check(self._clock.now()):
-            self._report(device_id, home, battery)
+        for report in self.presence.check(self._clock.now()):
+            self._report(report)
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Scan until `stopping` is set (needs BlueZ on the gateway)."""

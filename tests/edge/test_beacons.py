@@ -25,8 +25,9 @@ from edge.beacons import (
     parse_ad_structures,
     parse_frames,
 )
-from edge.drivers import TagPresence
+from edge.drivers import TagPresence, TagReport
 from firmware_config import BleBeaconDevice, GatewaySettings
+from protocol import ManualClock
 from tests.edge.conftest import GW, MqttRecorder, running_agent
 from tests.support import MosquittoBroker, wait_until
 
@@ -89,9 +90,36 @@ def test_a_tag_heard_strongly_is_home_and_silence_makes_it_away() -> None:
     """A registered tag becomes home when heard, stays through a short gap, leaves after the timeout."""
     presence = TagPresence(scanner())
     advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
-    assert presence.heard(advert, -60, START) == [("tag-hanako", True, None)]
+    assert presence.heard(advert, -60, START) == [
+        TagReport("tag-hanako", home=True, changed=True, rssi_dbm=-60, last_heard=START)
+    ]
     assert presence.check(START + timedelta(seconds=30)) == []
-    assert presence.check(START + timedelta(seconds=61)) == [("tag-hanako", False, None)]
+    assert presence.check(START + timedelta(seconds=61)) == [
+        TagReport("tag-hanako", home=False, changed=True, rssi_dbm=-60, last_heard=START)
+    ]
+
+
+def test_a_weak_advertisement_of_a_tag_at_home_changes_nothing_but_lingering_far_away_does() -> None:
+    """One weak advertisement is smoothed away; heard only weakly for the whole timeout, the tag is away."""
+    presence = TagPresence(scanner())
+    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
+    presence.heard(advert, -60, START)
+    assert presence.heard(advert, -100, START + timedelta(seconds=20)) == []
+    assert presence.check(START + timedelta(seconds=70)) == []  # the weak one was still above the line
+    for second in range(80, 140, 10):
+        presence.heard(advert, -110, START + timedelta(seconds=second))
+    [report] = presence.check(START + timedelta(seconds=140))
+    assert not report.home and report.changed
+
+
+def test_a_tag_never_heard_since_start_counts_as_not_home_after_the_timeout() -> None:
+    """After a gateway restart, a tag that is not around is reported not home once the timeout passes."""
+    presence = TagPresence(scanner())
+    assert presence.check(START) == []
+    assert presence.check(START + timedelta(seconds=60)) == [
+        TagReport("tag-hanako", home=False, changed=True, rssi_dbm=None, last_heard=None)
+    ]
+    assert presence.check(START + timedelta(seconds=120)) == []
 
 
 def test_one_weak_advertisement_does_not_make_a_tag_home() -> None:
@@ -117,3 +145,62 @@ def test_a_gateway_without_a_bluetooth_radio_keeps_watching(
     with running_agent(settings, pins=pins) as agent:
         recorder.wait_for("/status")
         wait_until(lambda: agent.sensor_errors["ble-entrance"] >= 1, timeout=15, what="scanner failure counted")
+
+
+def home_scanner_settings(tmp_path: Path, mosquitto: MosquittoBroker) -> GatewaySettings:
+    return GatewaySettings(
+        gateway_id=GW,
+        mqtt={"host": mosquitto.host, "port": mosquitto.port},  # type: ignore[arg-type]
+        outbox={"path": tmp_path / "outbox.sqlite3"},  # type: ignore[arg-type]
+        devices=[scanner()],
+    )
+
+
+def presence_states(recorder: MqttRecorder) -> list[str]:
+    return [item.body["state"] for item in recorder.on("/presence")]
+
+
+def test_the_gateway_publishes_home_then_not_home_after_the_timeout(
+    tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
+) -> None:
+    """A tag heard at home gives "home" (and a fix) at the broker; silence past away_after_s gives "not_home"."""
+    clock = ManualClock(START)
+    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
+    with running_agent(home_scanner_settings(tmp_path, mosquitto), pins=pins, clock=clock) as agent:
+        scanner_driver = agent.ble_driver("ble-entrance")
+        scanner_driver.on_advertisement(advert, -60)
+        [home] = recorder.wait_for("/presence")
+        assert home.body["device_id"] == "tag-hanako" and home.body["state"] == "home"
+        assert home.body["rssi_dbm"] == -60 and home.body["last_heard"].startswith("2026-11-26T00:00:00")
+        [fix] = recorder.wait_for("/location")
+        assert (fix.body["lat"], fix.body["lon"], fix.body["source"]) == (35.7126, 139.78, "ble")
+        clock.advance(timedelta(seconds=61))
+        scanner_driver.check()
+        recorder.wait_for("/presence", lambda items: len(items) == 2)
+    away = recorder.on("/presence")[1].body
+    assert away["state"] == "not_home" and away["last_heard"].startswith("2026-11-26T00:00:00")
+    assert away["ts"].startswith("2026-11-26T00:01:01")
+
+
+def test_one_weak_or_missed_advertisement_does_not_send_not_home(
+    tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
+) -> None:
+    """A weak advertisement and a 40 s gap inside the timeout leave the tag home: one "home" only."""
+    clock = ManualClock(START)
+    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
+    with running_agent(home_scanner_settings(tmp_path, mosquitto), pins=pins, clock=clock) as agent:
+        scanner_driver = agent.ble_driver("ble-entrance")
+        scanner_driver.on_advertisement(advert, -60)
+        recorder.wait_for("/presence")
+        for step, rssi in ((10, -100), (40, None), (45, -62), (100, None)):
+            clock.set(START + timedelta(seconds=step))
+            if rssi is not None:
+                scanner_driver.on_advertisement(advert, rssi)
+            scanner_driver.check()
+        # 60 s after the last strong advertisement the tag is away; the outbox sends in order, so
+        # anything the steps above caused arrives before this
+        clock.set(START + timedelta(seconds=106))
+        scanner_driver.check()
+        recorder.wait_for("/presence", lambda items: items[-1].body["ts"].startswith("2026-11-26T00:01:46"))
+    assert presence_states(recorder) == ["home", "not_home"]
+    assert recorder.on("/presence")[1].body["last_heard"].startswith("2026-11-26T00:00:45")

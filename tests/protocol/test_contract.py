@@ -13,6 +13,8 @@ from protocol import (
     EventKind,
     Metric,
     PayloadError,
+    Presence,
+    PresenceState,
     Reading,
     ReadingBatch,
     TopicError,
@@ -55,6 +57,25 @@ def test_payload_round_trip() -> None:
         readings=[Reading(device_id="climate-1", metric=Metric.TEMPERATURE_C, value=21.5, ts=NOW)],
     )
     assert decode(TopicKind.READINGS, encode(batch)) == batch
+
+
+def test_presence_of_a_tag_round_trips_on_its_own_topic() -> None:
+    """A tag's "not_home" goes on mimamori/v1/<gateway>/presence and decodes with its RSSI and last-heard time."""
+    away = Presence(
+        msg_id=new_message_id(),
+        gateway_id="gw-taito-001",
+        ts=NOW,
+        device_id="tag-hanako",
+        state=PresenceState.NOT_HOME,
+        last_heard=NOW,
+        rssi_dbm=-71.5,
+        battery_pct=80.0,
+    )
+    topic = topic_for("gw-taito-001", TopicKind.PRESENCE)
+    assert topic == "mimamori/v1/gw-taito-001/presence"
+    assert decode(parse_topic(topic).kind, encode(away)) == away
+    with pytest.raises(PayloadError):
+        decode(TopicKind.PRESENCE, encode(away).replace(b"not_home", b"away"))
 
 
 @pytest.mark.parametrize(
