@@ -20,11 +20,18 @@ class Sample:
     value: float
 
 
+class TelemetryUnavailable(Exception):
+    """The store cannot be reached or is overloaded right now; the same write may be retried later."""
+
+
 class TelemetryStore(Protocol):
     """A time-series store of sensor readings; writes of the same (gateway, device, metric, ts) replace."""
 
     def write(self, samples: Sequence[Sample]) -> None:
-        """Store samples; writing a sample again with the same key keeps one."""
+        """Store samples; writing a sample again with the same key keeps one.
+
+        Raises TelemetryUnavailable when a server-backed store cannot take them now.
+        """
         ...
 
     def query(
