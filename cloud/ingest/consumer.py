@@ -36,6 +36,7 @@ from cloud.config import Settings
 from cloud.ingest.pipeline import Accepted, IngestPipeline, RawMessage
 from cloud.ingest.rules import RuleStream
 from cloud.ingest.stats import IngestSnapshot, IngestStats
+from cloud.telemetry import TelemetryUnavailable
 from protocol import uplink_filter
 
 log = logging.getLogger(__name__)
@@ -358,11 +359,13 @@ class MqttIngest:
         while True:
             try:
                 return self._pipeline.store(accepted)
-            except OperationalError as exc:
-                # the database is away or locked: keep the batch (unacknowledged) and try again
+            except (OperationalError, TelemetryUnavailable) as exc:
+                # the database or the telemetry server is away or locked: keep the batch (unacknowledged)
+                # and try again
                 if self._stopping.is_set():
                     return None
-                log.error("could not store a batch of %d (%s); retrying in %.1fs", len(accepted), exc.orig, delay)
+                reason = exc.orig if isinstance(exc, OperationalError) else exc
+                log.error("could not store a batch of %d (%s); retrying in %.1fs", len(accepted), reason, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, STORE_RETRY_MAX_S)
             except Exception:
