@@ -21,11 +21,18 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from shapely.geometry import Point, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
 
-from maps.projection import geometry_from_plane, to_plane
+from maps.projection import geometry_from_plane, geometry_to_plane, to_plane
 from maps.targeting import project_points
 
 LOCAL_ZONE = ZoneInfo("Asia/Tokyo")
+# a zone narrower than a phone's usual GPS accuracy cannot tell inside from outside
+MIN_RADIUS_M = 30.0
+MIN_AREA_M2 = float(np.pi * MIN_RADIUS_M**2)
+# day-care centres and usual walks may lie just across the ward's line; farther is a mistake
+SERVICE_AREA_MARGIN_M = 2_000.0
 
 
 class ZoneKind(StrEnum):
@@ -93,6 +100,42 @@ class SafeZone:
             self.active_from.hour * 60 + self.active_from.minute,
             self.active_to.hour * 60 + self.active_to.minute,
         )
+
+
+class ZoneRejected(ValueError):
+    """A zone the rules could not watch well; `code` names the reason for the pages to translate."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_zone_shape(zone: SafeZone, *, service_area: BaseGeometry | None = None) -> None:
+    """Refuse a zone that is self-intersecting, too small, or away from the service area (lon/lat).
+
+    The area is widened by `SERVICE_AREA_MARGIN_M`; a zone must touch the widened area.
+    """
+    plane = zone.plane_geometry()
+    if zone.is_circle:
+        if zone.radius_m is not None and zone.radius_m < MIN_RADIUS_M:
+            raise ZoneRejected(
+                "radius_too_small",
+                f"the radius must be at least {MIN_RADIUS_M:.0f} m (GPS accuracy), not {zone.radius_m:g} m",
+            )
+    else:
+        if not plane.is_valid:
+            raise ZoneRejected("self_intersecting", f"the polygon crosses itself ({explain_validity(plane)})")
+        if plane.area < MIN_AREA_M2:
+            raise ZoneRejected(
+                "area_too_small",
+                f"the polygon covers {plane.area:.0f} m², less than a {MIN_RADIUS_M:.0f} m circle does",
+            )
+    if service_area is not None:
+        widened = geometry_to_plane(service_area).buffer(SERVICE_AREA_MARGIN_M)
+        if not widened.intersects(plane):
+            raise ZoneRejected(
+                "outside_area", f"the zone lies more than {SERVICE_AREA_MARGIN_M:.0f} m outside the ward's area"
+            )
 
 
 def local_minutes(epoch_s: NDArray[np.float64], *, reference: datetime) -> NDArray[np.float64]:

@@ -1,8 +1,11 @@
 """Trackers, their safe zones, location consents, and the live position behind the privacy gate.
 
-Zones are drawn on the console later; for now they are created here. Reading a position
-passes `cloud.trackers.privacy.location_access` (family: only while an alert about the
-person is open, or with a recorded consent) and every read, allowed or refused, is audited.
+Caseworkers draw zones on the console, which saves them here; a zone the rules could not
+watch well (crossing itself, narrower than GPS accuracy, far from the ward) is refused with
+422 and a `code` the pages translate. Reading a position passes
+`cloud.trackers.privacy.location_access` (family: only while an alert about the person is
+open, or with a recorded consent) and every read, allowed or refused, is audited. Live
+positions (pushed as fixes arrive) are streamed by `cloud.api.routes.stream`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from alerts.messages import LOCAL_ZONE
 from cloud.api.deps import STAFF, WATCHERS, PrincipalDep, Scope, ScopeDep, ServiceDep, SessionDep, allow
 from cloud.auth import audit
 from cloud.db.models import LocationRecord
@@ -28,6 +32,9 @@ from cloud.trackers import (
     parse_hhmm,
     zone_of,
 )
+from cloud.trackers.presence import TagPresenceView, presence_of
+from maps.geodata import TAITO_CITY, municipality_boundary
+from maps.zones import ZoneRejected, check_zone_shape
 from protocol import LocationSource
 
 router = APIRouter(prefix="/trackers", tags=["trackers"])
@@ -51,6 +58,15 @@ class TrackerCreate(BaseModel):
     not_back_by: HhMm | None = None
 
 
+class PresenceOut(BaseModel):
+    state: Literal["home", "not_home"]
+    since: datetime = Field(description="When this state began (for not_home: when the tag was last heard).")
+    since_local: str = Field(description="The same, as HH:MM in Asia/Tokyo, for display.")
+    last_heard: datetime | None
+    rssi_dbm: float | None = Field(description="Smoothed signal strength when last heard.")
+    battery_pct: float | None
+
+
 class TrackerOut(BaseModel):
     id: str
     household_id: str
@@ -62,6 +78,9 @@ class TrackerOut(BaseModel):
     external_id: str | None
     not_back_by: str | None
     outside: bool | None = Field(default=None, description="Out of every safe zone now (null: unknown).")
+    presence: PresenceOut | None = Field(
+        default=None, description="A BLE tag's home / not home, as its home gateway last said (null: no report)."
+    )
 
 
 class ZoneCreate(BaseModel):
@@ -145,7 +164,20 @@ def _tracker_in_scope(session: Session, scope: Scope, tracker_id: str) -> Tracke
     return tracker
 
 
-def _tracker_out(tracker: Tracker, service: Any) -> TrackerOut:
+def _presence_out(view: TagPresenceView | None) -> PresenceOut | None:
+    if view is None:
+        return None
+    return PresenceOut(
+        state="home" if view.state == "home" else "not_home",
+        since=view.since,
+        since_local=view.since.astimezone(LOCAL_ZONE).strftime("%H:%M"),
+        last_heard=view.last_heard,
+        rssi_dbm=view.rssi_dbm,
+        battery_pct=view.battery_pct,
+    )
+
+
+def _tracker_out(tracker: Tracker, service: Any, presence: TagPresenceView | None = None) -> TrackerOut:
     desk = getattr(service, "tracker_desk", None)
     outside: bool | None = None
     if desk is not None:
@@ -164,6 +196,7 @@ def _tracker_out(tracker: Tracker, service: Any) -> TrackerOut:
         external_id=tracker.external_id,
         not_back_by=tracker.not_back_by,
         outside=outside,
+        presence=_presence_out(presence),
     )
 
 
@@ -184,6 +217,17 @@ def _zone_out(record: SafeZoneRecord) -> ZoneOut:
     )
 
 
+def _check_zone(record: SafeZoneRecord) -> None:
+    """Answer 422 with a code and a message for a zone the rules could not watch well."""
+    try:
+        parse_hhmm(record.active_from)
+        check_zone_shape(zone_of(record), service_area=municipality_boundary(TAITO_CITY))
+    except ZoneRejected as exc:
+        raise HTTPException(422, {"code": exc.code, "message": str(exc)}) from None
+    except (TrackerError, ValueError) as exc:
+        raise HTTPException(422, {"code": "invalid", "message": str(exc)}) from None
+
+
 def _zones_changed(service: Any) -> None:
     """Let this process's tracker desk see the change now (others poll for it)."""
     desk = getattr(service, "tracker_desk", None)
@@ -200,6 +244,22 @@ def _fix_out(record: LocationRecord) -> FixOut:
         ts=record.ts,
         gateway_id=record.gateway_id,
     )
+
+
+def fixes_of(session: Session, tracker: Tracker, *, since: datetime | None = None, limit: int) -> list[LocationRecord]:
+    """Return a tracker's stored fixes, newest first, incl. town beacon receivers' sightings of its tag."""
+    mine = and_(LocationRecord.gateway_id == tracker.gateway_id, LocationRecord.device_id == tracker.device_id)
+    where = mine
+    if tracker.external_id:
+        sightings = and_(
+            LocationRecord.source == LocationSource.BEACON_RECEIVER.value,
+            LocationRecord.device_id == tracker.external_id,
+        )
+        where = or_(mine, sightings)
+    query = select(LocationRecord).where(where)
+    if since is not None:
+        query = query.where(LocationRecord.ts >= since)
+    return list(session.scalars(query.order_by(LocationRecord.ts.desc()).limit(limit)))
 
 
 @router.post("", response_model=TrackerOut, status_code=201, dependencies=[_STAFF])
@@ -242,7 +302,9 @@ def list_trackers(
         query = query.where(Tracker.household_id.in_(sorted(scope.household_ids)))
     if household_id is not None:
         query = query.where(Tracker.household_id == household_id)
-    return [_tracker_out(tracker, service) for tracker in session.scalars(query)]
+    trackers = list(session.scalars(query))
+    presence = presence_of(session, trackers)
+    return [_tracker_out(tracker, service, presence.get(tracker.id)) for tracker in trackers]
 
 
 @router.post("/{tracker_id}/zones", response_model=ZoneOut, status_code=201, dependencies=[_STAFF])
@@ -273,11 +335,7 @@ def create_zone(
         created_at=now,
         updated_at=now,
     )
-    try:
-        parse_hhmm(body.active_from)
-        zone_of(record).plane_geometry()
-    except (TrackerError, ValueError) as exc:
-        raise HTTPException(422, str(exc)) from None
+    _check_zone(record)
     session.add(record)
     audit(session, at=now, actor=principal.actor, action="zone.create", target=f"zone:{body.id}", tracker=tracker_id)
     session.commit()
@@ -313,10 +371,7 @@ def replace_zone(
     record.polygon = [list(corner) for corner in body.polygon] if body.polygon else None
     record.active_from, record.active_to = body.active_from, body.active_to
     record.updated_at = service.clock.now()
-    try:
-        zone_of(record).plane_geometry()
-    except (TrackerError, ValueError) as exc:
-        raise HTTPException(422, str(exc)) from None
+    _check_zone(record)
     audit(session, at=record.updated_at, actor=principal.actor, action="zone.replace", target=f"zone:{zone_id}")
     session.commit()
     _zones_changed(service)
@@ -393,27 +448,9 @@ def live_position(
             status.HTTP_403_FORBIDDEN,
             "the location is shown to family only while an alert about this person is open",
         )
-    mine = and_(LocationRecord.gateway_id == tracker.gateway_id, LocationRecord.device_id == tracker.device_id)
-    sightings = (
-        and_(
-            LocationRecord.source == LocationSource.BEACON_RECEIVER.value,
-            LocationRecord.device_id == tracker.external_id,
-        )
-        if tracker.external_id
-        else None
-    )
-    where = mine if sightings is None else or_(mine, sightings)
-    records = list(
-        session.scalars(
-            select(LocationRecord)
-            .where(where, LocationRecord.ts >= now - timedelta(hours=trail_hours))
-            .order_by(LocationRecord.ts.desc())
-            .limit(200)
-        )
-    )
+    records = fixes_of(session, tracker, since=now - timedelta(hours=trail_hours), limit=200)
     if not records:
-        latest = session.scalar(select(LocationRecord).where(where).order_by(LocationRecord.ts.desc()).limit(1))
-        records = [latest] if latest is not None else []
+        records = fixes_of(session, tracker, limit=1)
     return PositionOut(
         tracker_id=tracker.id,
         household_id=tracker.household_id,
