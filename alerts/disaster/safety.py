@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -39,10 +42,25 @@ class SafetyLinks:
             raise ValueError("a safety link secret is needed")
         self._serializer = URLSafeSerializer(secret, salt=SALT)
         self._base_url = base_url.rstrip("/")
+        signer = self._serializer.make_signer()
+        self._key = signer.derive_key()
+        self._separator = signer.sep.decode()
+        # a fan-out signs two links per resident: the same token as itsdangerous writes, at a sixth
+        # of its cost, unless this itsdangerous signs differently (then its own, slower path is used)
+        sample: list[int | str] = [1, 2, SafetyAnswer.SAFE.value]
+        self._fast = self._sign(sample) == self._serializer.dumps(sample)
 
     def token(self, *, alert_id: int, recipient_id: int, answer: SafetyAnswer) -> str:
         """Return the signed token of one answer."""
+        if self._fast:
+            return self._sign([alert_id, recipient_id, answer.value])
         return str(self._serializer.dumps([alert_id, recipient_id, answer.value]))
+
+    def _sign(self, value: list[int | str]) -> str:
+        # what URLSafeSerializer.dumps writes for a payload too short to compress: base64url(JSON).base64url(HMAC)
+        payload = _b64(json.dumps(value, separators=(",", ":")).encode())
+        signature = _b64(hmac.digest(self._key, payload.encode(), "sha1"))
+        return f"{payload}{self._separator}{signature}"
 
     def links(self, *, alert_id: int, recipient_id: int) -> AnswerLinks:
         """Return the recipient's two one-tap links."""
@@ -57,6 +75,10 @@ class SafetyLinks:
             return SignedAnswer(alert_id=int(alert_id), recipient_id=int(recipient_id), answer=SafetyAnswer(answer))
         except (BadSignature, ValueError, TypeError) as exc:
             raise InvalidAnswerLink("invalid safety link") from exc
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True, slots=True)
