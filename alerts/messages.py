@@ -420,8 +420,10 @@ def _opening(
     texts = CATALOGUES[lang]
     values = {**base, **_opened_values(rule, facts, opened_at, lang, texts)}
     values = {key: value.format(**values) if key in ("usual", "reasons") else value for key, value in values.items()}
-    title = texts[f"opened.{rule.value}.title"].format(**values)
-    body = texts[f"opened.{rule.value}.body"].format(**values)
+    # a rule may say it from another source (a BLE tag's presence rather than a position)
+    variant = f"opened.{rule.value}.{facts.get('via')}" if facts.get("via") else ""
+    title = texts.get(f"{variant}.title", texts[f"opened.{rule.value}.title"]).format(**values)
+    body = texts.get(f"{variant}.body", texts[f"opened.{rule.value}.body"]).format(**values)
     if purpose != "opened":
         title = texts[f"{purpose}.prefix"] + title
     if purpose == "escalated" and waited_min is not None:
@@ -581,6 +583,12 @@ CATALOGUES["ja"].update(
             "すぐに現在地を確認し、見つからなければ警察（110番）に相談してください。"
             "{link}"
         ),
+        "opened.left_home_at_night.tag_presence.body": (
+            "{person}さん（{household}・{address}）の見守りタグが{exited}から自宅で検知されていません。"
+            "夜間に外出した可能性があります。\n"
+            "すぐに自宅と周辺を確認し、見つからなければ警察（110番）に相談してください。"
+            "{link}"
+        ),
         "opened.not_back_by.title": "【未帰宅】{person}さんが{deadline}までに戻っていません",
         "opened.not_back_by.body": (
             "{person}さん（{household}）は{exited}ごろ外出し、{deadline}を過ぎても「{zone}」に戻っていません。{link}"
@@ -620,6 +628,12 @@ CATALOGUES["en"].update(
         "opened.left_home_at_night.body": (
             "{person} ({household}, {address}) left home around {exited}.\n"
             "Check the position now; if you cannot find them, call the police (110)."
+            "{link}"
+        ),
+        "opened.left_home_at_night.tag_presence.body": (
+            "The tag of {person} ({household}, {address}) has not been heard at home since {exited}: "
+            "they may have gone out in the night.\n"
+            "Check the home and nearby now; if you cannot find them, call the police (110)."
             "{link}"
         ),
         "opened.not_back_by.title": "{person} is not back by {deadline}",

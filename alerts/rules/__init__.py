@@ -16,7 +16,7 @@ from alerts.rules.inactivity import (
 )
 from alerts.rules.low_battery import LowBatteryConfig, LowBatteryRule, LowBatteryState
 from alerts.rules.night_wandering import NightWanderingConfig, NightWanderingRule, NightWanderingState
-from alerts.rules.safe_zone import SafeZoneConfig, SafeZoneWatch, TrackerFix, TrackerProfile
+from alerts.rules.safe_zone import SafeZoneConfig, SafeZoneWatch, TagPresenceReport, TrackerFix, TrackerProfile
 from alerts.rules.sensor_silent import SensorSilentConfig, SensorSilentRule, SensorSilentState
 from alerts.rules.unusual_day import UnusualDayConfig, UnusualDayRule, UnusualDayState
 from alerts.signals import RuleName
@@ -66,6 +66,7 @@ __all__ = [
     "SensorSilentConfig",
     "SensorSilentRule",
     "SensorSilentState",
+    "TagPresenceReport",
     "TrackerFix",
     "TrackerProfile",
     "UnusualDayConfig",

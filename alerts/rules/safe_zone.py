@@ -8,6 +8,11 @@ clearly-outside fixes spanning `confirm_s` seconds. A fix inside a zone cancels 
 exit and, after an exit, is the return. Fixes between the two (near the edge, or too coarse)
 change nothing, so a person standing at the boundary does not make alerts flap.
 
+A BLE tag at home reports presence instead of positions: its home gateway says "home" or
+"not_home" (`TagPresenceReport`). A tag that was home and goes "not_home" during the person's
+night hours raises "left home at night" at once; "home" again clears it, as a return into the
+home zone does.
+
 Unlike the household rules (one object per home, fed one observation at a time), this rule
 keeps its state in numpy arrays over all trackers and takes fixes in batches: a ward has
 tens of thousands of trackers sending a fix every 30 s, and the zone test is vectorized
@@ -20,16 +25,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 
-from alerts.rules.base import signal
+from alerts.rules.base import in_window, iso, signal
 from alerts.signals import AlertSignal, FactValue, RuleName, Severity
 from maps.targeting import project_points
 from maps.zones import ZoneIndex, ZoneKind, local_minutes
 
 REPLACED_MARGIN_PCT = 10.0
+# presence of a BLE tag, as its home gateway last reported it
+PRESENCE_UNKNOWN, PRESENCE_HOME, PRESENCE_AWAY = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,10 @@ class TrackerProfile:
     household_id: str
     person_name: str = ""
     not_back_by: time | None = None
+    # the household's night hours (local time); None: the config's
+    night_start: time | None = None
+    night_end: time | None = None
+    timezone: str = "Asia/Tokyo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,16 @@ class TrackerFix:
     battery_pct: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TagPresenceReport:
+    """A BLE tag came home or left, as its home gateway decided at `ts`."""
+
+    tracker_id: str
+    home: bool
+    ts: datetime
+    last_heard: datetime | None = None  # last heard at home: about when a person who left went out
+
+
 def _minute(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
@@ -77,6 +99,10 @@ def _in_window(minute: NDArray[np.float64], start: int, end: int) -> NDArray[np.
     if start < end:
         return np.asarray((minute >= start) & (minute < end))
     return np.asarray((minute >= start) | (minute < end))
+
+
+def _epoch(report: TagPresenceReport) -> float:
+    return report.ts.timestamp()
 
 
 def _iso(epoch_s: float) -> str:
@@ -111,6 +137,7 @@ class SafeZoneWatch:
         self.not_back_raised = np.zeros(n, dtype=bool)
         self.night_raised = np.zeros(n, dtype=bool)
         self.battery_low = np.zeros(n, dtype=bool)
+        self.presence = np.full(n, PRESENCE_UNKNOWN, dtype=np.int8)
         self._deadline = np.array(
             [-1 if tracker.not_back_by is None else _minute(tracker.not_back_by) for tracker in self.trackers],
             dtype=np.int64,
@@ -134,6 +161,47 @@ class SafeZoneWatch:
         epoch = np.array([fix.ts.timestamp() for fix in known])
         battery = np.array([np.nan if fix.battery_pct is None else fix.battery_pct for fix in known])
         return self.observe_arrays(tracker, x, y, accuracy, epoch, battery)
+
+    def observe_presence(self, reports: Sequence[TagPresenceReport]) -> list[AlertSignal]:
+        """Take in BLE tags' presence reports; a tag leaving home at night raises at once."""
+        signals: list[AlertSignal] = []
+        for report in sorted(reports, key=lambda item: item.ts):
+            t = self.index.tracker_index.get(report.tracker_id)
+            if t is None:
+                self.unknown_fixes += 1
+                continue
+            was_home = self.presence[t] == PRESENCE_HOME
+            self.presence[t] = PRESENCE_HOME if report.home else PRESENCE_AWAY
+            facts: dict[str, FactValue] = {"tracker_id": report.tracker_id, "via": "tag_presence"}
+            if report.home:
+                if self.night_raised[t]:
+                    self.night_raised[t] = False
+                    signals.append(
+                        self._signal(
+                            t, RuleName.LEFT_HOME_AT_NIGHT, "clear", Severity.CRITICAL, facts, at=_epoch(report)
+                        )
+                    )
+                continue
+            # the person went out about when the tag was last heard, not when the timeout ran out
+            left_at = report.last_heard or report.ts
+            if was_home and not self.night_raised[t] and self._at_night(t, left_at):
+                self.night_raised[t] = True
+                facts |= {"exited_at": iso(left_at), "last_heard_at": iso(report.last_heard)}
+                signals.append(
+                    self._signal(t, RuleName.LEFT_HOME_AT_NIGHT, "raise", Severity.CRITICAL, facts, at=_epoch(report))
+                )
+        return signals
+
+    def _at_night(self, t: int, moment: datetime) -> bool:
+        tracker = self.trackers[t]
+        start = tracker.night_start or self.config.night_start
+        end = tracker.night_end or self.config.night_end
+        return in_window(moment, start, end, ZoneInfo(tracker.timezone))
+
+    def is_home(self, tracker_id: str) -> bool | None:
+        """Tell whether a BLE tag is home as its gateway last said (None: no report yet)."""
+        value = int(self.presence[self.index.tracker_index[tracker_id]])
+        return None if value == PRESENCE_UNKNOWN else value == PRESENCE_HOME
 
     def observe_arrays(
         self,
@@ -320,6 +388,7 @@ class SafeZoneWatch:
         """Return the state of trackers that are not in the plain "inside, nothing raised" state."""
         state: dict[str, Any] = {}
         flags = self.outside | (self.pending > 0) | self.no_fix_raised | self.not_back_raised | self.battery_low
+        flags |= (self.presence != PRESENCE_UNKNOWN) | self.night_raised
         for t in np.flatnonzero(flags | ~np.isnan(self.last_fix)):
             state[self.trackers[t].tracker_id] = {
                 "outside": bool(self.outside[t]),
@@ -331,6 +400,7 @@ class SafeZoneWatch:
                 "not_back_raised": bool(self.not_back_raised[t]),
                 "night_raised": bool(self.night_raised[t]),
                 "battery_low": bool(self.battery_low[t]),
+                "presence": int(self.presence[t]),
             }
         return state
 
@@ -352,6 +422,8 @@ class SafeZoneWatch:
             self.not_back_raised[t] = bool(row.get("not_back_raised"))
             self.night_raised[t] = bool(row.get("night_raised"))
             self.battery_low[t] = bool(row.get("battery_low"))
+            presence = row.get("presence")
+            self.presence[t] = presence if presence in (PRESENCE_HOME, PRESENCE_AWAY) else PRESENCE_UNKNOWN
 
     def _signal(
         self,

@@ -22,7 +22,7 @@ from cloud.db.models import (
     UtcDateTime,
 )
 from cloud.db.session import Sessions, create_db_engine, make_sessions, migrate
-from cloud.db.trackers import LocationConsent, SafeZoneRecord, Tracker
+from cloud.db.trackers import LocationConsent, SafeZoneRecord, TagPresenceRecord, Tracker
 from cloud.db.watch import AlertEscalation, ContactQuietHours, HouseholdWatchRules
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "SeenMessage",
     "Sessions",
     "StoredEvent",
+    "TagPresenceRecord",
     "Tracker",
     "UtcDateTime",
     "create_db_engine",

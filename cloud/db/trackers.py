@@ -70,3 +70,24 @@ class LocationConsent(Base):
     granted_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class TagPresenceRecord(Base):
+    """The presence of one BLE tag at its home gateway: home or not_home, and since when.
+
+    Written by ingest from the gateway's presence messages (one row per tag, replaced by each
+    newer report); `since` moves only when the state changes. Keyed like the tag's fixes, so a
+    tracker finds its row through its own (gateway_id, device_id).
+    """
+
+    __tablename__ = "tag_presence"
+
+    gateway_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # home | not_home
+    since: Mapped[datetime]
+    last_heard: Mapped[datetime | None]
+    rssi_dbm: Mapped[float | None] = mapped_column(Float)
+    battery_pct: Mapped[float | None] = mapped_column(Float)
+    reported_at: Mapped[datetime]  # the gateway's time of the newest report (older ones are ignored)
+    received_at: Mapped[datetime]

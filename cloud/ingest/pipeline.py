@@ -26,6 +26,7 @@ from cloud.db.session import Sessions
 from cloud.ingest.rules import ReadingGate, reading_observations
 from cloud.ingest.stats import IngestStats
 from cloud.telemetry import Sample, TelemetryStore
+from cloud.trackers.presence import store_presence
 from protocol import (
     UPLINK_KINDS,
     Clock,
@@ -37,6 +38,7 @@ from protocol import (
     Metric,
     ParsedTopic,
     PayloadError,
+    Presence,
     ReadingBatch,
     TopicError,
     TopicKind,
@@ -84,7 +86,7 @@ class Accepted(NamedTuple):
     """A message that passed validation, with the household its gateway belongs to."""
 
     kind: TopicKind
-    message: ReadingBatch | Event | LocationFix | GatewayStatus
+    message: ReadingBatch | Event | LocationFix | Presence | GatewayStatus
     household_id: str | None
 
 
@@ -99,6 +101,7 @@ class _StoreRows:
     seen: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     locations: list[dict[str, Any]] = field(default_factory=list)
+    presence: list[Presence] = field(default_factory=list)
     new_devices: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     device_updates: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     gateway_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -108,7 +111,7 @@ def _device_kind(accepted: Accepted) -> str:
     message = accepted.message
     if isinstance(message, Event):
         return _DEVICE_KIND_BY_EVENT.get(message.kind, "unknown")
-    if isinstance(message, LocationFix):
+    if isinstance(message, LocationFix | Presence):
         return "tracker"
     return "unknown"
 
@@ -315,6 +318,8 @@ class IngestPipeline:
                 self._write_sqlite(connection, rows)
             else:
                 self._write(connection, rows)
+            # a tag's presence: rare, and kept per tag (the tracker area owns how)
+            store_presence(connection, rows.presence, received_at=now)
         self._after_commit(fresh, rows)
         return self._observations(fresh, now)
 
@@ -500,6 +505,9 @@ class IngestPipeline:
                         "received_at": now,
                     }
                 )
+                self._device_seen(rows, item, message.device_id, message.ts, battery=message.battery_pct)
+            elif isinstance(message, Presence):
+                rows.presence.append(message)
                 self._device_seen(rows, item, message.device_id, message.ts, battery=message.battery_pct)
             elif isinstance(message, GatewayStatus):
                 assert gateway_row is not None

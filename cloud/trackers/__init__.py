@@ -1,6 +1,7 @@
 """Trackers of people who may wander: OwnTracks and OsmAnd sources, safe zones, privacy, retention."""
 
 from cloud.trackers.desk import CHECKPOINT_KEY, BridgePublisher, TrackerDesk, TrackerDeskSettings
+from cloud.trackers.presence import TagPresenceView, presence_of, store_presence
 from cloud.trackers.privacy import LocationAccess, audit_location_view, location_access, open_person_alerts
 from cloud.trackers.registry import (
     BRIDGED_KINDS,
@@ -35,6 +36,7 @@ __all__ = [
     "ExternalFix",
     "LocationAccess",
     "SourceError",
+    "TagPresenceView",
     "TrackerDesk",
     "TrackerDeskSettings",
     "TrackerError",
@@ -49,6 +51,8 @@ __all__ = [
     "osmand_fix",
     "owntracks_fix",
     "parse_hhmm",
+    "presence_of",
     "purge_location_history",
+    "store_presence",
     "zone_of",
 ]

@@ -1,10 +1,11 @@
 """The tracker desk: bridges OwnTracks to our topics, evaluates every fix against safe zones.
 
 One MQTT client subscribes to the OwnTracks topics (``owntracks/+/+`` by default) and to every
-gateway's location topic. An OwnTracks location is re-published as a `LocationFix` of the
+gateway's location and presence topics. An OwnTracks location is re-published as a `LocationFix` of the
 bridge gateway, so ingest stores it like any other fix; location fixes of known trackers
 (from home gateways, town beacon receivers and the bridge) are queued for the safe-zone
-rules. One worker thread drains the queue in batches, runs the timers every `tick_s`,
+rules, and BLE tags' presence reports (home / not_home) for "left home at night". One
+worker thread drains the queue in batches, runs the timers every `tick_s`,
 reloads trackers and zones when they change, checkpoints the rule state, and deletes
 location history older than `retention_days` (30 by default) every hour.
 
@@ -29,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import select
 
-from alerts.rules.safe_zone import SafeZoneConfig, SafeZoneWatch, TrackerFix
+from alerts.rules.safe_zone import SafeZoneConfig, SafeZoneWatch, TagPresenceReport, TrackerFix
 from alerts.signals import AlertSignal
 from cloud.db.models import RuleCheckpoint
 from cloud.db.session import Sessions
@@ -43,6 +44,8 @@ from protocol import (
     LocationFix,
     LocationSource,
     PayloadError,
+    Presence,
+    PresenceState,
     TopicError,
     TopicKind,
     decode,
@@ -60,6 +63,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_KEY = "trackers"
 LOCATION_FILTER = "mimamori/v1/+/location"
+PRESENCE_FILTER = "mimamori/v1/+/presence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,7 @@ class TrackerDesk:
         self._sessions = sessions
         self._lifecycle = lifecycle
         self._clock = clock
-        self._queue: queue.Queue[LocationFix] = queue.Queue()
+        self._queue: queue.Queue[LocationFix | Presence] = queue.Queue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._client: mqtt.Client | None = None
@@ -210,6 +214,30 @@ class TrackerDesk:
         self._apply(signals)
         return signals
 
+    def observe_presence(self, reports: Sequence[Presence]) -> list[AlertSignal]:
+        """Judge BLE tags' presence reports now (the worker calls this with what the broker delivered)."""
+        with self._lock:
+            inputs, watch = self._inputs, self._watch
+            if inputs is None or watch is None:
+                return []
+            batch: list[TagPresenceReport] = []
+            for report in reports:
+                tracker_id = inputs.by_device.get((report.gateway_id, report.device_id))
+                if tracker_id is None:
+                    self.dropped["unknown_tracker"] += 1
+                    continue
+                batch.append(
+                    TagPresenceReport(
+                        tracker_id=tracker_id,
+                        home=report.state is PresenceState.HOME,
+                        ts=report.ts,
+                        last_heard=report.last_heard,
+                    )
+                )
+            signals = watch.observe_presence(batch)
+        self._apply(signals)
+        return signals
+
     def tick(self, now: datetime | None = None) -> list[AlertSignal]:
         """Run the timers (no fix while out, not back by)."""
         with self._lock:
@@ -269,16 +297,21 @@ class TrackerDesk:
         next_tick = next_reload = next_checkpoint = next_purge = time.monotonic()
         settings = self.settings
         while not self._stopping.is_set():
-            fixes: list[LocationFix] = []
+            received: list[LocationFix | Presence] = []
             try:
-                fixes.append(self._queue.get(timeout=0.1))
-                while len(fixes) < 10_000:
-                    fixes.append(self._queue.get_nowait())
+                received.append(self._queue.get(timeout=0.1))
+                while len(received) < 10_000:
+                    received.append(self._queue.get_nowait())
             except queue.Empty:
                 pass
             try:
+                fixes = [item for item in received if isinstance(item, LocationFix)]
                 if fixes:
                     self.observe(fixes)
+                # after the fixes of the same batch: a tag's "home" follows its arrival fix
+                presence = [item for item in received if isinstance(item, Presence)]
+                if presence:
+                    self.observe_presence(presence)
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick = now + settings.tick_s
@@ -307,7 +340,7 @@ class TrackerDesk:
         if reason.is_failure:
             log.error("tracker desk: broker refused the connection: %s", reason)
             return
-        client.subscribe([(self.settings.owntracks_topic, 1), (LOCATION_FILTER, 1)])
+        client.subscribe([(self.settings.owntracks_topic, 1), (LOCATION_FILTER, 1), (PRESENCE_FILTER, 1)])
         self.connected.set()
 
     def _on_disconnect(
@@ -320,11 +353,11 @@ class TrackerDesk:
         try:
             if topic.startswith("mimamori/"):
                 parsed = parse_topic(topic)
-                fix = decode(TopicKind.LOCATION, bytes(message.payload))
-                if not isinstance(fix, LocationFix) or fix.gateway_id != parsed.gateway_id:
+                item = decode(parsed.kind, bytes(message.payload))
+                if not isinstance(item, LocationFix | Presence) or item.gateway_id != parsed.gateway_id:
                     self.dropped["topic_mismatch"] += 1
                     return
-                self._queue.put(fix)
+                self._queue.put(item)
                 return
             external = owntracks_fix(topic, bytes(message.payload))
             if external is None:

@@ -156,6 +156,13 @@ def load_watch_inputs(sessions: Sessions) -> WatchInputs:
     with sessions() as session:
         trackers: Sequence[Tracker] = session.scalars(select(Tracker).order_by(Tracker.id)).all()
         names = {row[0]: row[1] for row in session.execute(select(Person.id, Person.name))}
+        # the household's night hours decide "left home at night" for its people's tags
+        nights = {
+            row[0]: (parse_hhmm(row[1]), parse_hhmm(row[2]), row[3])
+            for row in session.execute(
+                select(Household.id, Household.night_start, Household.night_end, Household.timezone)
+            )
+        }
         records = session.scalars(select(SafeZoneRecord).order_by(SafeZoneRecord.id)).all()
         gen = generation(session)
     profiles = [
@@ -164,8 +171,12 @@ def load_watch_inputs(sessions: Sessions) -> WatchInputs:
             household_id=tracker.household_id,
             person_name=names.get(tracker.person_id, "") if tracker.person_id is not None else "",
             not_back_by=parse_hhmm(tracker.not_back_by),
+            night_start=night_start,
+            night_end=night_end,
+            timezone=timezone,
         )
         for tracker in trackers
+        for night_start, night_end, timezone in [nights.get(tracker.household_id, (None, None, "Asia/Tokyo"))]
     ]
     return WatchInputs(
         profiles=profiles,

@@ -11,7 +11,7 @@
         gateway.kill()                               # SIGKILL: the broker sends the Last Will
 
 `GatewayProcess` runs ``python -m tests.support.mock_gateway --config <file>`` (see that module
-for the command protocol). `command` raises `GatewayCommandError` on an ``error`` reply and
+for the command protocol; ``clock_start=`` runs it on a manual clock moved by ``advance``). `command` raises `GatewayCommandError` on an ``error`` reply and
 AssertionError on a timeout or a dead process, with the tail of the gateway's log (stderr is
 kept in ``<config folder>/<gateway id>.log``). `outbox_depth` opens the outbox SQLite file
 read-only, so it also works after `kill`.
@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -153,8 +154,9 @@ def write_gateway_config(
 class GatewayProcess:
     """One ``python -m tests.support.mock_gateway`` subprocess and its stdin/stdout protocol."""
 
-    def __init__(self, config_path: Path, *, reconnect_cap_s: float = 1.0) -> None:
+    def __init__(self, config_path: Path, *, reconnect_cap_s: float = 1.0, clock_start: datetime | None = None) -> None:
         self.config_path = Path(config_path)
+        self.clock_start = clock_start
         self.settings = load_gateway_settings(self.config_path)
         self.outbox_path = self.settings.outbox.path
         self.log_path = self.config_path.with_name(f"{self.settings.gateway_id}.log")
@@ -197,6 +199,7 @@ class GatewayProcess:
                 str(self.config_path),
                 "--reconnect-cap",
                 str(self.reconnect_cap_s),
+                *(["--clock-start", self.clock_start.isoformat()] if self.clock_start else []),
             ],
             cwd=REPO_ROOT,
             env=env,

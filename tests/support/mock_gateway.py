@@ -14,6 +14,9 @@ Protocol, one command per line on stdin; after each one is handled, one line on 
     motion <device_id>            drive the PIR pin high until the sensor sees it, then low
     door <device_id> open|closed  drive the reed switch to that state (no change: no event)
     read                          read every polled sensor now and store one batch
+    advert <scanner_id> <hex> <rssi>  a BLE advertisement (raw AD bytes) heard at <rssi> dBm
+    advance <seconds>             move the clock on (needs --clock-start), then let every BLE
+                                  scanner judge its tags (what it does once a second on a Pi)
     quit                          stop the agent cleanly (retained offline status "shutdown")
 
     → ``ok <command>``            handled; any event it caused is already in the outbox
@@ -25,6 +28,9 @@ connection may still be coming up; watch the broker for the retained online stat
 End of stdin or SIGTERM stops the agent cleanly. Logs go to stderr. Reconnects use a short
 backoff (0.2 s doubling to 1 s) so broker-restart tests stay fast; ``--reconnect-cap`` changes
 the cap.
+
+With ``--clock-start <ISO time>`` the agent runs on a `ManualClock` from that moment, moved
+only by ``advance``; without it, on the wall clock.
 
 `tests.support.gateway_process.GatewayProcess` starts this as a subprocess and speaks the
 protocol for you.
@@ -40,14 +46,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from edge import GatewayAgent, ReconnectPolicy
+from edge.beacons import parse_ad_structures
 from edge.drivers import DoorContactDriver, EmergencyButtonDriver, PirMotionDriver
-from firmware_config import ConfigError, load_gateway_settings
+from firmware_config import BleBeaconDevice, ConfigError, load_gateway_settings
+from protocol import ManualClock
 
 log = logging.getLogger("mock_gateway")
 
@@ -70,9 +79,10 @@ async def _wait_for(condition: Callable[[], bool], what: str, *, limit_s: float 
 class MockHome:
     """Carry out stdin commands on the mock pins of a running agent."""
 
-    def __init__(self, agent: GatewayAgent, factory: MockFactory) -> None:
+    def __init__(self, agent: GatewayAgent, factory: MockFactory, clock: ManualClock | None = None) -> None:
         self.agent = agent
         self.factory = factory
+        self.clock = clock
 
     def _pin(self, number: int) -> MockPin:
         pin: MockPin = self.factory.pin(number)
@@ -100,6 +110,10 @@ class MockHome:
                 await self.door(device_id, opened=state == "open")
             case ["read"]:
                 await self.agent.take_readings()
+            case ["advert", device_id, hex_bytes, rssi]:
+                await self.advert(device_id, hex_bytes, int(rssi))
+            case ["advance", seconds]:
+                await self.advance(float(seconds))
             case _:
                 raise CommandError("unknown command")
 
@@ -144,6 +158,31 @@ class MockHome:
         await _wait_for(lambda: driver.triggers > before, f"door {device_id} to fire")
         await self._until_stored()
 
+    def _scanner(self, device_id: str) -> BleBeaconDevice:
+        try:
+            return self.agent.ble_driver(device_id).device
+        except KeyError:
+            raise CommandError(f"no BLE scanner {device_id!r}") from None
+
+    async def advert(self, device_id: str, hex_bytes: str, rssi: int) -> None:
+        self._scanner(device_id)
+        self.agent.ble_driver(device_id).on_advertisement(parse_ad_structures(bytes.fromhex(hex_bytes)), rssi)
+        await self._let_reports_store()
+
+    async def advance(self, seconds: float) -> None:
+        if self.clock is None:
+            raise CommandError("the clock is the wall clock: start with --clock-start")
+        self.clock.advance(timedelta(seconds=seconds))
+        for device in self.agent.settings.devices:
+            if isinstance(device, BleBeaconDevice):
+                self.agent.ble_driver(device.id).check()
+        await self._let_reports_store()
+
+    async def _let_reports_store(self) -> None:
+        # reports reach the outbox through call_soon_threadsafe on this same loop: one turn stores them
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
 
 def _read_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
     for line in sys.stdin:
@@ -184,12 +223,12 @@ async def _serve_commands(agent: GatewayAgent, home: MockHome) -> None:
     agent.stop()
 
 
-async def run(agent: GatewayAgent, factory: MockFactory) -> None:
+async def run(agent: GatewayAgent, factory: MockFactory, clock: ManualClock | None = None) -> None:
     """Run the agent and the command reader until stdin ends, `quit`, or SIGTERM."""
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, agent.stop)
-    commands = asyncio.create_task(_serve_commands(agent, MockHome(agent, factory)))
+    commands = asyncio.create_task(_serve_commands(agent, MockHome(agent, factory, clock)))
     try:
         await agent.run()
     finally:
@@ -203,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--reconnect-cap", type=float, default=1.0, help="longest reconnect wait, seconds")
+    parser.add_argument("--clock-start", type=datetime.fromisoformat, help="run on a manual clock from this time")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -215,8 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     factory = MockFactory()
     Device.pin_factory = factory
     reconnect = ReconnectPolicy(initial_s=min(0.2, args.reconnect_cap), cap_s=args.reconnect_cap)
-    agent = GatewayAgent(settings, pin_factory=factory, reconnect=reconnect)
-    asyncio.run(run(agent, factory))
+    clock = ManualClock(args.clock_start) if args.clock_start is not None else None
+    agent = GatewayAgent(settings, clock=clock, pin_factory=factory, reconnect=reconnect)
+    asyncio.run(run(agent, factory, clock))
     return 0
 
 
