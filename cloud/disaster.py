@@ -9,27 +9,25 @@ off with retries, as the watch notifier does. The API request never waits for th
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import queue
 import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from alerts.cap import FeedEntry, cap_links, read_cap, to_atom, to_cap
 from alerts.channels import NotificationChannel
-from alerts.channels.webpush import PushResult, SubscriptionError, WebPushChannel, parse_subscription
+from alerts.channels.webpush import SubscriptionError, WebPushChannel, parse_subscription
 from alerts.disaster import (
     AlertContent,
     AlertText,
@@ -46,7 +44,6 @@ from alerts.disaster import (
     ShelterChoice,
     ShelterFinder,
     area_plane,
-    compose,
     pick_language,
     tally,
 )
@@ -54,14 +51,21 @@ from alerts.signals import AlertSignal, RuleName
 from cloud.db.disaster import DisasterAlert, DisasterDelivery, DisasterRecipient, ResidentDevice
 from cloud.db.models import Alert, Contact, Household, Person
 from cloud.db.session import Sessions
-from maps import Hazard, LocationIndex
+from cloud.disaster_delivery import (
+    RECIPIENTS,
+    Addressee,
+    DeliveryDispatcher,
+    MessageBook,
+    insert_recipients,
+    queue_deliveries,
+)
+from maps import Hazard, LocationIndex, Shelter
 from protocol import Clock
 
 log = logging.getLogger(__name__)
 
 DEVICE_TOKEN_PREFIX = "mmd_"
 LINK_SECRET_FILE = "disaster_link_secret"
-DUE_BATCH = 1000
 ACTIVE_STATES = ("released", "updated")
 
 
@@ -244,7 +248,6 @@ class DisasterDesk:
         self.release_imports = release_imports
         self._cap_feeds = tuple(cap_feeds)
         self._cap_poll_s = cap_poll_s
-        self._workers = max(1, workers)
         self._max_attempts = max(1, max_attempts)
         self._retry_base_s = retry_base_s
         self._poll_interval_s = poll_interval_s
@@ -252,9 +255,15 @@ class DisasterDesk:
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._executor: ThreadPoolExecutor | None = None
-        self._in_flight: set[int] = set()
-        self._claim_lock = threading.Lock()
+        self._dispatcher = DeliveryDispatcher(
+            sessions=sessions,
+            clock=clock,
+            webpush=webpush,
+            apprise=apprise,
+            max_attempts=max_attempts,
+            retry_base_s=retry_base_s,
+            apprise_workers=workers,
+        )
 
     # --- running ----------------------------------------------------------------------------------
 
@@ -263,7 +272,9 @@ class DisasterDesk:
         if self._threads:
             return self
         self._stopping.clear()
-        self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="disaster-send")
+        recovered = self._dispatcher.recover()
+        if recovered:
+            log.info("%d disaster deliveries claimed before a stop are pending again", recovered)
         targets: list[tuple[str, Callable[[], None]]] = [
             ("disaster-fanout", self._fan_out_forever),
             ("disaster-dispatch", self._dispatch_forever),
@@ -287,11 +298,7 @@ class DisasterDesk:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-        with self._claim_lock:
-            self._in_flight.clear()
+        self._dispatcher.close()
         if self.webpush is not None:
             self.webpush.close()
 
@@ -696,59 +703,66 @@ class DisasterDesk:
 
     def _fan_out(self, job: _Job) -> None:
         now = self._clock.now()
-        links = self.links
         with self._sessions.begin() as session:
             alert = self._row(session, job.alert_id)
             content = content_of(alert)
             version = len(alert.versions)
-            known = {
-                (recipient.device_id, recipient.person_id): recipient
-                for recipient in session.scalars(
-                    select(DisasterRecipient).where(DisasterRecipient.alert_id == job.alert_id)
-                )
-            }
-            recipients = list(known.values())
             if job.purpose != "cancel":
                 located = self._locate(session, content.area)
-                fresh = self._new_recipients(session, job.alert_id, located, known, now)
-                recipients.extend(fresh)
-                self._choose_shelters(session, content.hazard, recipients)
-            session.flush()
-            count = 0
-            for recipient in recipients:
-                count += self._queue_deliveries(session, recipient, content, job, version, links, now)
+                self._add_recipients(session, job.alert_id, content.hazard, located, now)
+            addressees = self._addressees(session, job.alert_id)
+        book = MessageBook(
+            content,
+            alert_id=job.alert_id,
+            purpose=job.purpose,
+            links=self.links if job.purpose != "cancel" else None,
+            shelters=_shelters_by_id(),
+        )
+        count = queue_deliveries(
+            self._sessions,
+            addressees,
+            book,
+            alert_id=job.alert_id,
+            version=version,
+            purpose=job.purpose,
+            now=now,
+            queued=self._wakeup.set,
+        )
         log.info("disaster alert %d (%s): %d deliveries queued", job.alert_id, job.purpose, count)
         self._wakeup.set()
 
-    def _new_recipients(
-        self,
-        session: Session,
-        alert_id: int,
-        located: _Located,
-        known: dict[tuple[int | None, int | None], DisasterRecipient],
-        now: datetime,
-    ) -> list[DisasterRecipient]:
-        fresh: list[DisasterRecipient] = []
-        device_ids = sorted((located.devices_home | located.devices_live) - {key[0] for key in known if key[0]})
-        for chunk in _chunks(device_ids, 500):
-            for device in session.scalars(select(ResidentDevice).where(ResidentDevice.id.in_(chunk))):
-                at_home = device.id in located.devices_home and device.home_lat is not None
-                lat = device.home_lat if at_home else device.live_lat
-                lon = device.home_lon if at_home else device.live_lon
-                if lat is None or lon is None:
-                    continue
-                fresh.append(
-                    DisasterRecipient(
-                        alert_id=alert_id,
-                        device_id=device.id,
-                        language=device.language,
-                        lat=lat,
-                        lon=lon,
-                        created_at=now,
+    def _add_recipients(
+        self, session: Session, alert_id: int, hazard: Hazard, located: _Located, now: datetime
+    ) -> None:
+        """Add a recipient row for everyone newly inside; (re)choose everyone's shelter."""
+        recipients = RECIPIENTS.c
+        known = session.execute(
+            select(recipients.id, recipients.device_id, recipients.person_id, recipients.lat, recipients.lon).where(
+                recipients.alert_id == alert_id
+            )
+        ).all()
+        fresh: list[dict[str, Any]] = []
+        device_ids = sorted((located.devices_home | located.devices_live) - {row.device_id for row in known})
+        for chunk in _chunks(device_ids, 5000):
+            devices = session.execute(
+                select(
+                    ResidentDevice.id,
+                    ResidentDevice.language,
+                    ResidentDevice.home_lat,
+                    ResidentDevice.home_lon,
+                    ResidentDevice.live_lat,
+                    ResidentDevice.live_lon,
+                ).where(ResidentDevice.id.in_(chunk))
+            )
+            for device_id, language, home_lat, home_lon, live_lat, live_lon in devices:
+                at_home = device_id in located.devices_home and home_lat is not None
+                lat, lon = (home_lat, home_lon) if at_home else (live_lat, live_lon)
+                if lat is not None and lon is not None:
+                    fresh.append(
+                        {"device_id": device_id, "person_id": None, "language": language, "lat": lat, "lon": lon}
                     )
-                )
-        person_ids = sorted(located.people - {key[1] for key in known if key[1]})
-        for chunk in _chunks(person_ids, 500):
+        person_ids = sorted(located.people - {row.person_id for row in known})
+        for chunk in _chunks(person_ids, 5000):
             rows = session.execute(
                 select(Person.id, Person.language, Household.lat, Household.lon)
                 .join(Household, Person.household_id == Household.id)
@@ -756,214 +770,111 @@ class DisasterDesk:
             ).all()
             for person_id, language, lat, lon in rows:
                 fresh.append(
-                    DisasterRecipient(
-                        alert_id=alert_id,
-                        person_id=person_id,
-                        language=pick_language(language).value,
-                        lat=lat,
-                        lon=lon,
-                        created_at=now,
-                    )
+                    {
+                        "device_id": None,
+                        "person_id": person_id,
+                        "language": pick_language(language).value,
+                        "lat": lat,
+                        "lon": lon,
+                    }
                 )
-        session.add_all(fresh)
-        return fresh
+        if not known and not fresh:
+            return
+        choices = ShelterFinder(hazard).nearest_many(
+            np.array([row.lat for row in known] + [row["lat"] for row in fresh], dtype=np.float64),
+            np.array([row.lon for row in known] + [row["lon"] for row in fresh], dtype=np.float64),
+        )
+        shelters = [
+            {
+                "shelter_id": choice.shelter.id if choice else None,
+                "shelter_name": choice.shelter.name if choice else None,
+                "shelter_distance_m": round(choice.distance_m, 1) if choice else None,
+            }
+            for choice in choices
+        ]
+        for row, shelter in zip(fresh, shelters[len(known) :], strict=True):
+            row.update(shelter, alert_id=alert_id, created_at=now)
+        insert_recipients(session, fresh)
+        if known:
+            session.connection().execute(
+                update(RECIPIENTS)
+                .where(recipients.id == bindparam("b_id"))
+                .values(
+                    shelter_id=bindparam("b_shelter_id"),
+                    shelter_name=bindparam("b_shelter_name"),
+                    shelter_distance_m=bindparam("b_shelter_distance_m"),
+                ),
+                [
+                    {"b_id": row.id, **{f"b_{key}": value for key, value in shelter.items()}}
+                    for row, shelter in zip(known, shelters, strict=False)
+                ],
+            )
 
     @staticmethod
-    def _choose_shelters(session: Session, hazard: Hazard, recipients: list[DisasterRecipient]) -> None:
-        if not recipients:
-            return
-        finder = ShelterFinder(hazard)
-        choices = finder.nearest_many(
-            np.array([recipient.lat for recipient in recipients], dtype=np.float64),
-            np.array([recipient.lon for recipient in recipients], dtype=np.float64),
-        )
-        for recipient, choice in zip(recipients, choices, strict=True):
-            recipient.shelter_id = choice.shelter.id if choice else None
-            recipient.shelter_name = choice.shelter.name if choice else None
-            recipient.shelter_distance_m = round(choice.distance_m, 1) if choice else None
-
-    def _queue_deliveries(
-        self,
-        session: Session,
-        recipient: DisasterRecipient,
-        content: AlertContent,
-        job: _Job,
-        version: int,
-        links: SafetyLinks,
-        now: datetime,
-    ) -> int:
-        shelter = shelter_choice(recipient)
-        answer_links = (
-            links.links(alert_id=job.alert_id, recipient_id=recipient.id) if job.purpose != "cancel" else None
-        )
-        rows: list[DisasterDelivery] = []
-
-        def add(channel: str, address: str, language: Language, person: str | None) -> None:
-            message = compose(content, language, shelter=shelter, links=answer_links, person=person)
-            payload = {
-                "title": message.title,
-                "body": message.body,
-                "language": language.value,
-                "alert_id": job.alert_id,
-                "purpose": job.purpose,
-                "tag": f"disaster-{job.alert_id}",
-                "map": message.map_link,
-                "safe_url": message.safe_url,
-                "need_help_url": message.need_help_url,
-            }
-            rows.append(
-                DisasterDelivery(
-                    alert_id=job.alert_id,
-                    recipient_id=recipient.id,
-                    version=version,
-                    purpose=job.purpose,
-                    channel=channel,
-                    address=address,
-                    title=message.title,
-                    body=message.body,
-                    payload=payload,
-                    state="pending",
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+    def _addressees(session: Session, alert_id: int) -> list[Addressee]:
+        """Return every address of every recipient of an alert: the device's, or the watched person's family."""
+        recipients = RECIPIENTS.c
+        languages: dict[str | None, Language] = {}
+        addressees: list[Addressee] = []
+        devices = session.execute(
+            select(
+                recipients.id,
+                recipients.shelter_id,
+                recipients.shelter_distance_m,
+                ResidentDevice.language,
+                ResidentDevice.apprise_urls,
+                ResidentDevice.webpush["endpoint"].as_string(),
             )
-
-        if recipient.device_id is not None:
-            device = session.get(ResidentDevice, recipient.device_id)
-            if device is None:
-                return 0
-            language = pick_language(device.language)
-            if device.webpush:
-                add("webpush", "", language, None)
-            for url in device.apprise_urls or []:
-                add("apprise", url, language, None)
-        elif recipient.person_id is not None:
-            person = session.get(Person, recipient.person_id)
-            if person is None:
-                return 0
-            contacts = session.scalars(
-                select(Contact).where(
-                    Contact.household_id == person.household_id, Contact.role == "family", Contact.active.is_(True)
-                )
+            .join(ResidentDevice, ResidentDevice.id == recipients.device_id)
+            .where(recipients.alert_id == alert_id)
+            .order_by(recipients.id)
+        )
+        for recipient_id, shelter_id, distance, code, apprise_urls, endpoint in devices:
+            language = languages.get(code) or languages.setdefault(code, pick_language(code))
+            if endpoint:
+                addressees.append(Addressee(recipient_id, "webpush", "", language, shelter_id, distance))
+            for url in apprise_urls or []:
+                addressees.append(Addressee(recipient_id, "apprise", url, language, shelter_id, distance))
+        people = session.execute(
+            select(
+                recipients.id, recipients.shelter_id, recipients.shelter_distance_m, Person.name, Person.household_id
             )
-            for contact in contacts:
+            .join(Person, Person.id == recipients.person_id)
+            .where(recipients.alert_id == alert_id)
+            .order_by(recipients.id)
+        ).all()
+        families: dict[str, list[Contact]] = {}
+        for chunk in _chunks(sorted({row.household_id for row in people}), 5000):
+            for contact in session.scalars(
+                select(Contact)
+                .where(Contact.household_id.in_(chunk), Contact.role == "family", Contact.active.is_(True))
+                .order_by(Contact.id)
+            ):
+                families.setdefault(contact.household_id, []).append(contact)
+        for recipient_id, shelter_id, distance, name, household_id in people:
+            for contact in families.get(household_id, []):
                 if contact.channels:
-                    add("apprise", contact.channels[0].apprise_url, pick_language(contact.language), person.name)
-        session.add_all(rows)
-        return len(rows)
+                    addressees.append(
+                        Addressee(
+                            recipient_id,
+                            "apprise",
+                            contact.channels[0].apprise_url,
+                            pick_language(contact.language),
+                            shelter_id,
+                            distance,
+                            person=name,
+                        )
+                    )
+        return addressees
 
     # --- sending ----------------------------------------------------------------------------------
 
     def _dispatch_forever(self) -> None:
-        while not self._stopping.is_set():
-            self._wakeup.wait(timeout=self._poll_interval_s)
-            self._wakeup.clear()
-            if self._stopping.is_set():
-                return
-            try:
-                due = self._due_ids()
-            except Exception:
-                log.exception("could not read the disaster deliveries")
-                continue
-            executor = self._executor
-            for delivery_id in due:
-                if executor is None or self._stopping.is_set():
-                    return
-                if self._claim(delivery_id):
-                    executor.submit(self._work, delivery_id)
-            if len(due) == DUE_BATCH:
-                self._wakeup.set()
+        self._dispatcher.dispatch_forever(self._stopping, self._wakeup, self._poll_interval_s)
 
     def run_due(self) -> int:
         """Send everything due now, in this thread; return the number of attempts (tests, CLI)."""
-        made = 0
-        for delivery_id in self._due_ids():
-            if self._claim(delivery_id):
-                self._work(delivery_id)
-                made += 1
-        return made
-
-    def _claim(self, delivery_id: int) -> bool:
-        with self._claim_lock:
-            if delivery_id in self._in_flight:
-                return False
-            self._in_flight.add(delivery_id)
-            return True
-
-    def _due_ids(self) -> list[int]:
-        with self._sessions() as session:
-            return list(
-                session.scalars(
-                    select(DisasterDelivery.id)
-                    .where(DisasterDelivery.state == "pending", DisasterDelivery.next_attempt_at <= self._clock.now())
-                    .order_by(DisasterDelivery.next_attempt_at, DisasterDelivery.id)
-                    .limit(DUE_BATCH)
-                )
-            )
-
-    def _work(self, delivery_id: int) -> None:
-        try:
-            self._attempt(delivery_id)
-        except Exception:
-            log.exception("disaster delivery %d: attempt failed unexpectedly", delivery_id)
-        finally:
-            with self._claim_lock:
-                self._in_flight.discard(delivery_id)
-
-    def _attempt(self, delivery_id: int) -> None:
-        with self._sessions() as session:
-            delivery = session.get(DisasterDelivery, delivery_id)
-            if delivery is None or delivery.state != "pending":
-                return
-            channel, address, title, body, payload = (
-                delivery.channel,
-                delivery.address,
-                delivery.title,
-                delivery.body,
-                delivery.payload,
-            )
-            subscription: dict[str, Any] | None = None
-            device_id: int | None = None
-            if channel == "webpush":
-                recipient = session.get(DisasterRecipient, delivery.recipient_id)
-                device = session.get(ResidentDevice, recipient.device_id) if recipient and recipient.device_id else None
-                subscription = device.webpush if device is not None else None
-                device_id = device.id if device is not None else None
-        if channel == "webpush":
-            if subscription is None or self.webpush is None:
-                result = PushResult(ok=False, gone=True, error="no Web Push subscription")
-            else:
-                result = self.webpush.send(subscription, json.dumps(payload, ensure_ascii=False).encode())
-        else:
-            sent = self._apprise.send(address, title=title, body=body)
-            result = PushResult(ok=sent.ok, error=sent.error)
-        self._record(delivery_id, result, device_id=device_id, subscription=subscription)
-
-    def _record(
-        self, delivery_id: int, result: PushResult, *, device_id: int | None, subscription: dict[str, Any] | None
-    ) -> None:
-        now = self._clock.now()
-        with self._sessions.begin() as session:
-            delivery = session.get(DisasterDelivery, delivery_id)
-            if delivery is None:
-                return
-            delivery.attempts += 1
-            if result.ok:
-                delivery.state, delivery.sent_at, delivery.last_error = "sent", now, None
-                return
-            delivery.last_error = result.error or "delivery failed"
-            if result.gone:
-                delivery.state = "gone"
-                device = session.get(ResidentDevice, device_id) if device_id is not None else None
-                # only forget the subscription that failed, not one the device sent meanwhile
-                if device is not None and device.webpush == subscription:
-                    device.webpush = None
-                    log.info("device %d: Web Push subscription expired (%s), removed", device_id, result.status)
-            elif delivery.attempts < self._max_attempts:
-                delivery.next_attempt_at = now + timedelta(seconds=self._retry_base_s * 2 ** (delivery.attempts - 1))
-            else:
-                delivery.state = "failed"
-                log.warning("disaster delivery %d failed: %s", delivery_id, result.error)
+        return self._dispatcher.run_due()
 
     def delivery_counts(self, alert_id: int) -> dict[str, dict[str, int]]:
         """Return the deliveries of an alert by purpose and state."""
@@ -1138,6 +1049,13 @@ def _inside(rows: Sequence[Any], plane: Any) -> set[int]:
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _shelters_by_id() -> dict[str, Shelter]:
+    from maps import emergency_sites, evacuation_shelters
+
+    # an emergency site wins over a designated shelter of the same id, as in shelter_choice
+    return {shelter.id: shelter for shelter in (*evacuation_shelters(), *emergency_sites())}
 
 
 def shelter_choice(recipient: DisasterRecipient) -> ShelterChoice | None:

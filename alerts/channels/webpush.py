@@ -14,9 +14,10 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,6 +25,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from py_vapid import Vapid02
+
+if TYPE_CHECKING:
+    from alerts.channels.webpush_batch import PushSettings, WebPushFanOut
 
 VAPID_FILE = "vapid_private.pem"
 VAPID_LIFETIME_S = 12 * 3600
@@ -182,7 +186,9 @@ class WebPushChannel:
         self.keys = keys
         self._subject = subject
         self._ttl_s = ttl_s
+        self._timeout_s = timeout_s
         self._client = httpx.Client(timeout=timeout_s)
+        self._fan_out: WebPushFanOut | None = None
 
     def prepare(self, subscription: dict[str, Any], payload: bytes, *, urgency: str = "high") -> PreparedPush:
         """Encrypt and sign one message for one subscription."""
@@ -224,5 +230,28 @@ class WebPushChannel:
         parts = urlsplit(str(subscription.get("endpoint", "")))
         return f"webpush {parts.scheme}://{parts.netloc}"
 
+    @property
+    def fan_out(self) -> WebPushFanOut:
+        """The bulk sender (worker processes started on the first big batch)."""
+        if self._fan_out is None:
+            from alerts.channels.webpush_batch import WebPushFanOut
+
+            self._fan_out = WebPushFanOut()
+        return self._fan_out
+
+    def push_settings(self, endpoints: Iterable[str], *, urgency: str = "high") -> PushSettings:
+        """Return what a bulk send needs besides the messages: headers, and VAPID signed per push service."""
+        from alerts.channels.webpush_batch import PushSettings, origin_of
+
+        origins = {origin_of(endpoint) for endpoint in endpoints}
+        return PushSettings(
+            authorizations={origin: self.keys.authorization(origin + "/", subject=self._subject) for origin in origins},
+            ttl_s=self._ttl_s,
+            urgency=urgency,
+            timeout_s=self._timeout_s,
+        )
+
     def close(self) -> None:
         self._client.close()
+        if self._fan_out is not None:
+            self._fan_out.close()

@@ -44,26 +44,49 @@ class PushReceived:
 
 
 class PushService:
-    """Accept pushes (201), decrypt each with its subscriber's private key; `gone` paths answer 410."""
+    """Accept pushes (201), decrypt each with its subscriber's private key; `gone` paths answer 410.
+
+    Connections are kept alive (HTTP/1.1), as real push services do; `failing` maps a path to how
+    many more times it answers 500 before it accepts.
+    """
 
     def __init__(self) -> None:
         self.received: list[PushReceived] = []
         self.gone: set[str] = set()
+        self.failing: dict[str, int] = {}
+        self.connections = 0
         self._subscribers: dict[str, Subscriber] = {}
         self._lock = threading.Lock()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with service._lock:
+                    service.connections += 1
+
+            def answer(self, status: int) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path in service.gone:
-                    self.send_response(410)
-                    self.end_headers()
+                    self.answer(410)
+                    return
+                with service._lock:
+                    failing = service.failing.get(self.path, 0)
+                    if failing:
+                        service.failing[self.path] = failing - 1
+                if failing:
+                    self.answer(500)
                     return
                 subscriber = service._subscribers.get(self.path)
                 if subscriber is None:
-                    self.send_response(404)
-                    self.end_headers()
+                    self.answer(404)
                     return
                 plain = http_ece.decrypt(
                     body, private_key=subscriber.private_key, auth_secret=subscriber.auth, version="aes128gcm"
@@ -72,8 +95,7 @@ class PushService:
                     service.received.append(
                         PushReceived(path=self.path, headers=dict(self.headers.items()), payload=json.loads(plain))
                     )
-                self.send_response(201)
-                self.end_headers()
+                self.answer(201)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -1,0 +1,285 @@
+"""Web Push in bulk: encrypt many messages and POST them over kept-alive HTTP/1.1 connections.
+
+One call of `push_all` works a list of messages with a few concurrent connections per push
+service (asyncio, one request at a time on each: POST is not pipelined, RFC 9112 §9.3.2).
+Encryption costs about 0.15 ms of CPU per message and holds the GIL, so a big batch is cut
+into chunks that run in worker processes (`WebPushFanOut`), one per core; a small one runs in
+the caller's thread, where spawning processes would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import ssl
+from collections import deque
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from alerts.channels.webpush import GONE_STATUSES, PushResult, ReceiverKeys, SubscriptionError, encrypt
+
+# below this many messages a batch is sent in the caller's thread
+IN_PROCESS_LIMIT = 64
+CONNECTIONS_PER_SERVICE = 12
+MAX_HEAD_BYTES = 64 * 1024
+
+
+class PushJob(NamedTuple):
+    """One message for one subscription (a tuple: it crosses to the worker processes cheaply)."""
+
+    endpoint: str
+    p256dh: str
+    auth: str
+    payload: bytes
+
+
+class PushOutcome(NamedTuple):
+    """What became of one message: the push service's status, or the error that kept it from answering."""
+
+    status: int | None
+    error: str | None
+    unusable: bool = False  # the subscription's keys are broken: as good as gone
+
+    def result(self) -> PushResult:
+        """Return the outcome as the channel's PushResult."""
+        if self.unusable:
+            return PushResult(ok=False, gone=True, error=self.error)
+        if self.status is None:
+            return PushResult(ok=False, error=self.error)
+        if self.status < 300:
+            return PushResult(ok=True, status=self.status)
+        return PushResult(
+            ok=False,
+            status=self.status,
+            gone=self.status in GONE_STATUSES,
+            error=f"push service answered {self.status}",
+        )
+
+
+class PushSettings(NamedTuple):
+    """The request headers every message shares, per push service (VAPID is signed per audience)."""
+
+    authorizations: Mapping[str, str]  # "scheme://host[:port]" → Authorization header value
+    ttl_s: int
+    urgency: str = "high"
+    timeout_s: float = 10.0
+    connections: int = CONNECTIONS_PER_SERVICE
+
+
+def origin_of(endpoint: str) -> str:
+    """Return the VAPID audience of an endpoint: scheme://host[:port]."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def push_all(jobs: Sequence[PushJob], settings: PushSettings) -> list[PushOutcome]:
+    """Encrypt and POST every job; return their outcomes in the same order. Never raises for one message."""
+    return asyncio.run(_push_all(jobs, settings))
+
+
+async def _push_all(jobs: Sequence[PushJob], settings: PushSettings) -> list[PushOutcome]:
+    outcomes: list[PushOutcome | None] = [None] * len(jobs)
+    by_origin: dict[str, deque[int]] = {}
+    for index, job in enumerate(jobs):
+        by_origin.setdefault(origin_of(job.endpoint), deque()).append(index)
+    tasks = []
+    for origin, waiting in by_origin.items():
+        authorization = settings.authorizations.get(origin)
+        if authorization is None:
+            for index in waiting:
+                outcomes[index] = PushOutcome(None, f"no VAPID signature for {origin}")
+            continue
+        connection = _Connection(origin, authorization, settings)
+        for _ in range(min(settings.connections, len(waiting))):
+            tasks.append(_work(connection.clone(), waiting, jobs, outcomes))
+    await asyncio.gather(*tasks)
+    return [outcome or PushOutcome(None, "not attempted") for outcome in outcomes]
+
+
+async def _work(
+    connection: _Connection, waiting: deque[int], jobs: Sequence[PushJob], outcomes: list[PushOutcome | None]
+) -> None:
+    try:
+        while waiting:
+            index = waiting.popleft()
+            outcomes[index] = await connection.push(jobs[index])
+    finally:
+        connection.close()
+
+
+class _Connection:
+    """One kept-alive HTTP/1.1 connection to a push service, reopened when the service closes it."""
+
+    def __init__(self, origin: str, authorization: str, settings: PushSettings) -> None:
+        parts = urlsplit(origin)
+        self._origin = origin
+        self._secure = parts.scheme == "https"
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or (443 if self._secure else 80)
+        self._authorization = authorization
+        self._settings = settings
+        self._fixed = (
+            f"Host: {parts.netloc}\r\nTTL: {settings.ttl_s}\r\nUrgency: {settings.urgency}\r\n"
+            "Content-Encoding: aes128gcm\r\nContent-Type: application/octet-stream\r\n"
+            f"Authorization: {authorization}\r\n"
+        )
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    def clone(self) -> _Connection:
+        return _Connection(self._origin, self._authorization, self._settings)
+
+    async def push(self, job: PushJob) -> PushOutcome:
+        try:
+            body = encrypt(
+                ReceiverKeys.of({"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}}),
+                job.payload,
+            )
+        except (SubscriptionError, ValueError) as exc:
+            return PushOutcome(None, f"unusable subscription: {exc}", unusable=True)
+        parts = urlsplit(job.endpoint)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        request = f"POST {target} HTTP/1.1\r\n{self._fixed}Content-Length: {len(body)}\r\n\r\n".encode() + body
+        # a kept-alive connection the service closed while idle fails at once: reopen it, once
+        for attempt in range(2):
+            reused = self._writer is not None
+            try:
+                async with asyncio.timeout(self._settings.timeout_s):
+                    return await self._exchange(request)
+            except (
+                ConnectionError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                OSError,
+                ValueError,
+            ) as exc:
+                self.close()
+                if not (reused and attempt == 0 and isinstance(exc, ConnectionError | asyncio.IncompleteReadError)):
+                    return PushOutcome(None, f"{type(exc).__name__}: {exc}")
+            except TimeoutError:
+                self.close()
+                return PushOutcome(None, f"no answer from {self._origin} in {self._settings.timeout_s:g} s")
+        return PushOutcome(None, "connection lost")  # pragma: no cover - the loop returns
+
+    async def _exchange(self, request: bytes) -> PushOutcome:
+        if self._writer is None:
+            context = ssl.create_default_context() if self._secure else None
+            self._reader, self._writer = await asyncio.open_connection(
+                self._host, self._port, ssl=context, limit=MAX_HEAD_BYTES
+            )
+        assert self._reader is not None
+        self._writer.write(request)
+        status, close = await _read_response(self._reader)
+        if close:
+            self.close()
+        return PushOutcome(status, None)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one response; return its status and whether the service will close the connection."""
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head[:-4].split(b"\r\n")
+        version, status_text = lines[0].split(b" ", 2)[:2]
+        status = int(status_text)
+        length: int | None = None
+        chunked = False
+        close = version == b"HTTP/1.0"
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"connection":
+                close = b"close" in value.lower() or (close and b"keep-alive" not in value.lower())
+        if 100 <= status < 200:
+            continue  # 100 Continue and friends come before the real answer
+        if chunked:
+            await _skip_chunks(reader)
+        elif length is not None:
+            await reader.readexactly(length)
+        elif status not in (204, 304):
+            await reader.read()  # the body runs until the service closes
+            close = True
+        return status, close
+
+
+async def _skip_chunks(reader: asyncio.StreamReader) -> None:
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            while await reader.readuntil(b"\r\n") != b"\r\n":
+                pass  # trailers
+            return
+        await reader.readexactly(size + 2)
+
+
+class WebPushFanOut:
+    """Send batches of Web Push messages, encrypting in worker processes (one per core by default)."""
+
+    def __init__(self, *, processes: int | None = None) -> None:
+        self._processes = max(1, processes or os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def warm_up(self) -> None:
+        """Start the worker processes now rather than on the first big batch."""
+        pool = self._ensure_pool()
+        for future in [pool.submit(os.getpid) for _ in range(self._processes)]:
+            future.result()
+
+    def submit(self, jobs: Sequence[PushJob], settings: PushSettings) -> Future[list[PushOutcome]]:
+        """Start sending `jobs`; the future holds their outcomes, in order."""
+        if len(jobs) < IN_PROCESS_LIMIT:
+            done: Future[list[PushOutcome]] = Future()
+            done.set_result(push_all(jobs, settings))
+            return done
+        pool = self._ensure_pool()
+        size = -(-len(jobs) // self._processes)
+        chunks = [list(jobs[start : start + size]) for start in range(0, len(jobs), size)]
+        return _joined([(pool.submit(push_all, chunk, settings), len(chunk)) for chunk in chunks])
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawned, not forked: the service has threads (and their locks) a fork would copy mid-use
+            self._pool = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _joined(parts: list[tuple[Future[list[PushOutcome]], int]]) -> Future[list[PushOutcome]]:
+    """Return one future of the outcomes of every chunk, in order, once all chunks are done."""
+    joined: Future[list[PushOutcome]] = Future()
+    remaining = [len(parts)]
+
+    def finished(_: Future[list[PushOutcome]]) -> None:
+        remaining[0] -= 1
+        if remaining[0]:
+            return
+        outcomes: list[PushOutcome] = []
+        for part, size in parts:
+            try:
+                outcomes.extend(part.result())
+            except Exception as exc:  # a worker process died: its chunk failed, to be retried
+                outcomes.extend([PushOutcome(None, f"sender process failed: {type(exc).__name__}: {exc}")] * size)
+        joined.set_result(outcomes)
+
+    for part, _ in parts:
+        part.add_done_callback(finished)
+    return joined

@@ -1,0 +1,494 @@
+"""Disaster deliveries in bulk: queue one row per message, then claim, send and record them in batches.
+
+A fan-out to a whole ward is 200,000 messages. Row-at-a-time ORM work and one HTTP request at
+a time cannot carry that, so here:
+
+- queueing composes each distinct message once (language, shelter, distance, person) with
+  placeholder links, then fills in every recipient's signed answer links, and inserts the rows
+  with one Core statement per few thousand;
+- sending claims a batch of due rows with one query (state "sending"), encrypts and posts the
+  Web Push messages in worker processes over kept-alive connections
+  (`alerts.channels.webpush_batch`), sends apprise messages on a thread pool, and records the
+  results with a few statements per batch. Retries with backoff, and the removal of a
+  subscription the push service calls gone, work as they did one delivery at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from alerts.channels import NotificationChannel
+from alerts.channels.webpush import PushResult, SubscriptionError, WebPushChannel, parse_subscription
+from alerts.channels.webpush_batch import PushJob, PushOutcome
+from alerts.disaster import AlertContent, AnswerLinks, Language, SafetyLinks, ShelterChoice, compose
+from cloud.db.disaster import DisasterDelivery, DisasterRecipient, ResidentDevice
+from cloud.db.session import Sessions
+from maps import Shelter
+
+log = logging.getLogger(__name__)
+
+DELIVERIES = DisasterDelivery.__table__
+RECIPIENTS = DisasterRecipient.__table__
+SENDING = "sending"
+CLAIM_BATCH = 2000
+QUEUE_CHUNK = 5000
+IN_FLIGHT_BATCHES = 3
+# stand-ins for a recipient's own answer links while a shared message is composed
+_SAFE_MARK = "\x00safe-link\x00"
+_HELP_MARK = "\x00need-help-link\x00"
+
+
+# --- queueing --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """One address of one recipient: what channel, which language, whose family (for watched people)."""
+
+    recipient_id: int
+    channel: str  # webpush | apprise
+    address: str  # the apprise URL; empty for Web Push
+    language: Language
+    shelter_id: str | None
+    shelter_distance_m: float | None
+    person: str | None = None
+
+
+class MessageBook:
+    """Compose each distinct message of one alert version once; fill in each recipient's answer links."""
+
+    def __init__(
+        self,
+        content: AlertContent,
+        *,
+        alert_id: int,
+        purpose: str,
+        links: SafetyLinks | None,
+        shelters: dict[str, Shelter],
+    ) -> None:
+        self._content = content
+        self._alert_id = alert_id
+        self._purpose = purpose
+        self._links = links
+        self._shelters = shelters
+        self._composed: dict[tuple[Any, ...], tuple[str, str, dict[str, Any]]] = {}
+
+    def message(self, addressee: Addressee) -> tuple[str, str, dict[str, Any]]:
+        """Return title, body and Web Push payload for one addressee, exactly as `compose` writes them."""
+        # compose tells distances to the nearest 10 m: residents a few metres apart share one message
+        distance = None if addressee.shelter_distance_m is None else round(addressee.shelter_distance_m / 10)
+        key = (addressee.language, addressee.shelter_id, distance, addressee.person)
+        composed = self._composed.get(key)
+        if composed is None:
+            composed = self._composed[key] = self._compose(addressee)
+        title, body, payload = composed
+        if self._links is None:
+            return title, body, payload
+        own = self._links.links(alert_id=self._alert_id, recipient_id=addressee.recipient_id)
+        body = body.replace(_SAFE_MARK, own.safe).replace(_HELP_MARK, own.need_help)
+        return title, body, {**payload, "body": body, "safe_url": own.safe, "need_help_url": own.need_help}
+
+    def _compose(self, addressee: Addressee) -> tuple[str, str, dict[str, Any]]:
+        shelter = None
+        if addressee.shelter_id is not None and addressee.shelter_id in self._shelters:
+            shelter = ShelterChoice(
+                shelter=self._shelters[addressee.shelter_id], distance_m=addressee.shelter_distance_m or 0.0
+            )
+        marks = AnswerLinks(safe=_SAFE_MARK, need_help=_HELP_MARK) if self._links is not None else None
+        message = compose(self._content, addressee.language, shelter=shelter, links=marks, person=addressee.person)
+        payload = {
+            "title": message.title,
+            "body": message.body,
+            "language": addressee.language.value,
+            "alert_id": self._alert_id,
+            "purpose": self._purpose,
+            "tag": f"disaster-{self._alert_id}",
+            "map": message.map_link,
+            "safe_url": message.safe_url,
+            "need_help_url": message.need_help_url,
+        }
+        return message.title, message.body, payload
+
+
+def queue_deliveries(
+    sessions: Sessions,
+    addressees: Iterable[Addressee],
+    book: MessageBook,
+    *,
+    alert_id: int,
+    version: int,
+    purpose: str,
+    now: datetime,
+    chunk: int = QUEUE_CHUNK,
+    queued: Callable[[], None] | None = None,
+) -> int:
+    """Insert one pending delivery per addressee, a transaction per `chunk` rows; return how many.
+
+    `queued` (if given) is called after each committed chunk, so sending starts before the
+    last row is written.
+    """
+    count = 0
+    for part in _batched(addressees, chunk):
+        rows = []
+        for addressee in part:
+            title, body, payload = book.message(addressee)
+            rows.append(
+                {
+                    "alert_id": alert_id,
+                    "recipient_id": addressee.recipient_id,
+                    "version": version,
+                    "purpose": purpose,
+                    "channel": addressee.channel,
+                    "address": addressee.address,
+                    "title": title,
+                    "body": body,
+                    "payload": payload,
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+        with sessions.begin() as session:
+            session.connection().execute(insert(DELIVERIES), rows)
+        count += len(rows)
+        if queued is not None:
+            queued()
+    return count
+
+
+def _batched(items: Iterable[Addressee], size: int) -> Iterator[list[Addressee]]:
+    part: list[Addressee] = []
+    for item in items:
+        part.append(item)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def insert_recipients(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert recipient rows with one Core statement per few thousand."""
+    connection = session.connection()
+    for start in range(0, len(rows), QUEUE_CHUNK):
+        connection.execute(insert(RECIPIENTS), list(rows[start : start + QUEUE_CHUNK]))
+
+
+# --- sending ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery taken for one attempt, with what sending it needs."""
+
+    id: int
+    channel: str
+    address: str
+    title: str
+    body: str
+    payload: dict[str, Any]
+    attempts: int
+    device_id: int | None
+    subscription: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class _Flight:
+    """A claimed batch on its way: the Web Push future, the apprise futures, results known up front."""
+
+    claimed: list[Claimed]
+    pushes: list[Claimed] = field(default_factory=list)
+    push_future: Future[list[PushOutcome]] | None = None
+    apprise: list[tuple[Claimed, Future[Any]]] = field(default_factory=list)
+    known: list[tuple[Claimed, PushResult]] = field(default_factory=list)
+
+    def futures(self) -> list[Future[Any]]:
+        return [f for f in (self.push_future, *(future for _, future in self.apprise)) if f is not None]
+
+    def done(self) -> bool:
+        return all(future.done() for future in self.futures())
+
+
+class DeliveryDispatcher:
+    """Claim due deliveries in batches, send them, record what happened; keep a few batches in flight."""
+
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        clock: Any,
+        webpush: WebPushChannel | None,
+        apprise: NotificationChannel,
+        max_attempts: int,
+        retry_base_s: float,
+        apprise_workers: int = 8,
+        batch_size: int = CLAIM_BATCH,
+        in_flight: int = IN_FLIGHT_BATCHES,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._webpush = webpush
+        self._apprise = apprise
+        self._max_attempts = max(1, max_attempts)
+        self._retry_base_s = retry_base_s
+        self._apprise_workers = max(1, apprise_workers)
+        self._apprise_pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self.batch_size = max(1, batch_size)
+        self._in_flight = max(1, in_flight)
+
+    # --- the loops --------------------------------------------------------------------------------
+
+    def run_due(self) -> int:
+        """Attempt every delivery due now once, in this thread; return the number of attempts."""
+        made = 0
+        cutoff = self._clock.now()
+        while claimed := self.claim(due_by=cutoff):
+            flight = self.submit(claimed)
+            wait_futures(flight.futures())
+            self.record(flight)
+            made += len(claimed)
+        return made
+
+    def dispatch_forever(self, stopping: threading.Event, wakeup: threading.Event, poll_s: float) -> None:
+        """Send until `stopping` is set; claim the next batch while earlier ones are on their way."""
+        flights: deque[_Flight] = deque()
+        try:
+            while not stopping.is_set():
+                while flights and flights[0].done():
+                    self._record_safely(flights.popleft())
+                if len(flights) < self._in_flight:
+                    try:
+                        claimed = self.claim(due_by=self._clock.now())
+                    except Exception:
+                        log.exception("could not claim disaster deliveries")
+                        claimed = []
+                    if claimed:
+                        flights.append(self.submit(claimed))
+                        continue
+                if flights:
+                    wait_futures(flights[0].futures(), timeout=poll_s)
+                    continue
+                wakeup.wait(timeout=poll_s)
+                wakeup.clear()
+        finally:
+            for flight in flights:
+                wait_futures(flight.futures(), timeout=30)
+                self._record_safely(flight)
+
+    def _record_safely(self, flight: _Flight) -> None:
+        try:
+            self.record(flight)
+        except Exception:
+            log.exception(
+                "could not record %d disaster deliveries; they are sent again after a restart", len(flight.claimed)
+            )
+
+    def recover(self) -> int:
+        """Put deliveries a stopped or crashed sender left claimed back to pending; return how many."""
+        with self._sessions.begin() as session:
+            result = session.connection().execute(
+                update(DELIVERIES).where(DELIVERIES.c.state == SENDING).values(state="pending")
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def close(self) -> None:
+        """Stop the apprise threads (the Web Push workers belong to the channel)."""
+        with self._pool_lock:
+            if self._apprise_pool is not None:
+                self._apprise_pool.shutdown(wait=True, cancel_futures=True)
+                self._apprise_pool = None
+
+    # --- one batch --------------------------------------------------------------------------------
+
+    def claim(self, *, due_by: datetime) -> list[Claimed]:
+        """Take up to a batch of due deliveries (state "sending") with what sending them needs."""
+        d, r = DELIVERIES.c, RECIPIENTS.c
+        devices = ResidentDevice.__table__.c
+        query = (
+            select(
+                d.id,
+                d.channel,
+                d.address,
+                d.title,
+                d.body,
+                d.payload,
+                d.attempts,
+                r.device_id,
+                devices.webpush,
+            )
+            .join_from(DELIVERIES, RECIPIENTS, r.id == d.recipient_id)
+            .outerjoin(ResidentDevice.__table__, devices.id == r.device_id)
+            .where(d.state == "pending", d.next_attempt_at <= due_by)
+            .order_by(d.next_attempt_at, d.id)
+            .limit(self.batch_size)
+        )
+        with self._sessions.begin() as session:
+            connection = session.connection()
+            rows = connection.execute(query).all()
+            if not rows:
+                return []
+            _in_chunks(
+                connection,
+                [row.id for row in rows],
+                lambda ids: update(DELIVERIES).where(d.id.in_(ids)).values(state=SENDING),
+            )
+        return [
+            Claimed(
+                id=row.id,
+                channel=row.channel,
+                address=row.address,
+                title=row.title,
+                body=row.body,
+                payload=row.payload or {},
+                attempts=row.attempts,
+                device_id=row.device_id,
+                subscription=row.webpush or None,
+            )
+            for row in rows
+        ]
+
+    def submit(self, claimed: list[Claimed]) -> _Flight:
+        """Start sending a claimed batch: Web Push in bulk, apprise on threads."""
+        flight = _Flight(claimed=claimed)
+        jobs: list[PushJob] = []
+        for delivery in claimed:
+            if delivery.channel == "webpush":
+                job = self._push_job(delivery)
+                if isinstance(job, PushResult):
+                    flight.known.append((delivery, job))
+                else:
+                    jobs.append(job)
+                    flight.pushes.append(delivery)
+            else:
+                pool = self._apprise_threads()
+                flight.apprise.append(
+                    (
+                        delivery,
+                        pool.submit(self._apprise.send, delivery.address, title=delivery.title, body=delivery.body),
+                    )
+                )
+        if jobs:
+            assert self._webpush is not None
+            try:
+                settings = self._webpush.push_settings(job.endpoint for job in jobs)
+                flight.push_future = self._webpush.fan_out.submit(jobs, settings)
+            except Exception as exc:  # worker processes that cannot start: every push waits for a retry
+                log.exception("Web Push batch could not start")
+                flight.known.extend((delivery, PushResult(ok=False, error=str(exc))) for delivery in flight.pushes)
+                flight.pushes = []
+        return flight
+
+    def _push_job(self, delivery: Claimed) -> PushJob | PushResult:
+        if delivery.subscription is None or self._webpush is None:
+            return PushResult(ok=False, gone=True, error="no Web Push subscription")
+        try:
+            info = parse_subscription(delivery.subscription)
+            keys = info["keys"]
+            payload = json.dumps(delivery.payload, ensure_ascii=False).encode()
+        except (SubscriptionError, ValueError, TypeError) as exc:
+            return PushResult(ok=False, gone=True, error=f"unusable subscription: {exc}")
+        return PushJob(str(info["endpoint"]), str(keys["p256dh"]), str(keys["auth"]), payload)
+
+    def _apprise_threads(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._apprise_pool is None:
+                self._apprise_pool = ThreadPoolExecutor(self._apprise_workers, thread_name_prefix="disaster-apprise")
+            return self._apprise_pool
+
+    def record(self, flight: _Flight) -> None:
+        """Write what happened to a batch: sent, retry later, failed, or gone (and drop the gone subscription)."""
+        results = list(flight.known)
+        if flight.push_future is not None:
+            try:
+                outcomes = [outcome.result() for outcome in flight.push_future.result()]
+            except Exception as exc:
+                outcomes = [PushResult(ok=False, error=f"{type(exc).__name__}: {exc}")] * len(flight.pushes)
+            results.extend(zip(flight.pushes, outcomes, strict=True))
+        for delivery, future in flight.apprise:
+            try:
+                sent = future.result()
+                results.append((delivery, PushResult(ok=sent.ok, error=sent.error)))
+            except Exception as exc:
+                results.append((delivery, PushResult(ok=False, error=f"{type(exc).__name__}: {exc}")))
+        self._write(results)
+
+    def _write(self, results: list[tuple[Claimed, PushResult]]) -> None:
+        now = self._clock.now()
+        d = DELIVERIES.c
+        sent = [delivery.id for delivery, result in results if result.ok]
+        changes: list[dict[str, Any]] = []
+        gone: list[tuple[Claimed, PushResult]] = []
+        for delivery, result in results:
+            if result.ok:
+                continue
+            attempts = delivery.attempts + 1
+            change = {
+                "b_id": delivery.id,
+                "b_attempts": attempts,
+                "b_error": result.error or "delivery failed",
+                "b_state": "pending",
+                "b_next": now,
+            }
+            if result.gone:
+                change["b_state"] = "gone"
+                gone.append((delivery, result))
+            elif attempts < self._max_attempts:
+                change["b_next"] = now + timedelta(seconds=self._retry_base_s * 2 ** (attempts - 1))
+            else:
+                change["b_state"] = "failed"
+                log.warning("disaster delivery %d failed: %s", delivery.id, result.error)
+            changes.append(change)
+        with self._sessions.begin() as session:
+            connection = session.connection()
+            _in_chunks(
+                connection,
+                sent,
+                lambda ids: (
+                    update(DELIVERIES)
+                    .where(d.id.in_(ids))
+                    .values(state="sent", sent_at=now, last_error=None, attempts=d.attempts + 1)
+                ),
+            )
+            if changes:
+                connection.execute(
+                    update(DELIVERIES)
+                    .where(d.id == bindparam("b_id"))
+                    .values(
+                        state=bindparam("b_state"),
+                        attempts=bindparam("b_attempts"),
+                        last_error=bindparam("b_error"),
+                        next_attempt_at=bindparam("b_next"),
+                    ),
+                    changes,
+                )
+            for delivery, result in gone:
+                self._forget_subscription(session, delivery, result)
+
+    @staticmethod
+    def _forget_subscription(session: Session, delivery: Claimed, result: PushResult) -> None:
+        if delivery.channel != "webpush" or delivery.device_id is None or delivery.subscription is None:
+            return
+        device = session.get(ResidentDevice, delivery.device_id)
+        # only forget the subscription that failed, not one the device sent meanwhile
+        if device is not None and device.webpush == delivery.subscription:
+            device.webpush = None
+            log.info("device %d: Web Push subscription expired (%s), removed", delivery.device_id, result.status)
+
+
+def _in_chunks(connection: Connection, ids: list[int], statement: Any, size: int = 5000) -> None:
+    for start in range(0, len(ids), size):
+        connection.execute(statement(ids[start : start + size]))
