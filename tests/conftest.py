@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Mosquitto broker and a real HTTP notification receiver."""
+"""Shared fixtures: a real Mosquitto broker, a real HTTP notification receiver, the entity databases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,27 @@ from pathlib import Path
 
 import pytest
 
+from cloud.db import migrate
 from tests.support import MosquittoBroker, NotificationReceiver
+from tests.support.postgres import PostgresCluster
+
+# the tests that run on both entity databases, SQLite and a real PostgreSQL: the schema, the
+# ingest's store and de-duplication, the alert lifecycle, the disaster desk
+BOTH_DATABASES = {
+    "tests/cloud/test_migrations.py",
+    "tests/cloud/test_ingest.py",
+    "tests/cloud/test_alerting.py",
+    "tests/disaster/test_api.py",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the tests of BOTH_DATABASES once on SQLite and once on PostgreSQL."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    module = Path(metafunc.definition.path).relative_to(Path(__file__).resolve().parent.parent).as_posix()
+    if module in BOTH_DATABASES:
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -25,3 +45,41 @@ def receiver() -> Iterator[NotificationReceiver]:
     server = NotificationReceiver().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One PostgreSQL cluster for the whole run (started on first use); each test takes its own database."""
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated(postgres: PostgresCluster) -> str:
+    """The name of a database migrated to the newest schema, copied (CREATE DATABASE … TEMPLATE) per test."""
+    url = postgres.create_database()
+    migrate(url)
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The entity database of this test: SQLite in the data dir, or a fresh, migrated PostgreSQL database.
+
+    Plain SQLite unless the module is in BOTH_DATABASES (then once per backend).
+    """
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'mimamori.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.create_database(template=request.getfixturevalue("postgres_migrated"))
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> str:
+    """Like database_url, but without any table yet (for the migrations' own tests)."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'empty' / 'mimamori.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.create_database()

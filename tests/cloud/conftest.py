@@ -81,8 +81,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, mosquitto: MosquittoBroker) -> Callable[..., Settings]:
-    """Build settings for a service of this test (own data dir, the test's broker, API off)."""
+def make_settings(tmp_path: Path, mosquitto: MosquittoBroker, database_url: str) -> Callable[..., Settings]:
+    """Build settings for a service of this test (own data dir, the test's broker, API off).
+
+    The entity database is SQLite in the data dir, or the test's PostgreSQL database (see database_url).
+    """
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -92,6 +95,8 @@ def make_settings(tmp_path: Path, mosquitto: MosquittoBroker) -> Callable[..., S
             "api_port": None,
             "rule_tick_s": 0.05,
         }
+        if not database_url.startswith("sqlite"):
+            values["database_url"] = database_url
         values.update(overrides)
         return Settings(**values)
 

@@ -1,4 +1,4 @@
-"""The alert lifecycle on a real SQLite store: alerts, notifications queued, audit."""
+"""The alert lifecycle on a real entity store (SQLite and PostgreSQL): alerts, notifications queued, audit."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ INSTALLER = ContactSpec("鈴木 設置", "installer", ["json://127.0.0.1:9/suzuk
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    store = entity_store(tmp_path)
+def sessions(tmp_path: Path, database_url: str) -> sessionmaker[Session]:
+    store = entity_store(tmp_path, database_url)
     add_home(store, [FAMILY, DAUGHTER, CASEWORKER, INSTALLER])
     return store
 
@@ -201,17 +201,19 @@ def test_outbox_is_woken_after_notifications_are_queued(sessions: sessionmaker[S
     assert wakes == [1]
 
 
-def test_gateway_offline_falls_back_to_family_without_installer_or_caseworker(tmp_path: Path) -> None:
+def test_gateway_offline_falls_back_to_family_without_installer_or_caseworker(
+    tmp_path: Path, database_url: str
+) -> None:
     """A home with family only still hears that its gateway is offline."""
-    store = entity_store(tmp_path)
+    store = entity_store(tmp_path, database_url)
     add_home(store, [FAMILY])
     AlertLifecycle(sessions=store, clock=ManualClock(NOW)).apply([signal(RuleName.GATEWAY_OFFLINE, facts={})])
     assert [name for name, _, _ in notifications(store)] == ["山田 一郎"]
 
 
-def test_gateway_offline_goes_to_the_installer_not_the_family(tmp_path: Path) -> None:
+def test_gateway_offline_goes_to_the_installer_not_the_family(tmp_path: Path, database_url: str) -> None:
     """With an installer on file, an offline gateway does not wake the family."""
-    store = entity_store(tmp_path)
+    store = entity_store(tmp_path, database_url)
     add_home(store, [FAMILY, INSTALLER])
     AlertLifecycle(sessions=store, clock=ManualClock(NOW)).apply([signal(RuleName.GATEWAY_OFFLINE, facts={})])
     assert [name for name, _, _ in notifications(store)] == ["鈴木 設置"]

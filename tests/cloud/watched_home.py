@@ -25,9 +25,9 @@ class ContactSpec:
     priority: int = 0
 
 
-def entity_store(tmp_path: Path) -> sessionmaker[Session]:
-    """Create the schema in a new SQLite file and return a session factory for it."""
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'mimamori.db'}")
+def entity_store(tmp_path: Path, url: str | None = None) -> sessionmaker[Session]:
+    """Create the schema (in a new SQLite file unless `url` names a database) and return a session factory."""
+    engine = create_db_engine(url or f"sqlite:///{tmp_path / 'mimamori.db'}")
     Base.metadata.create_all(engine)
     return sessionmaker(bind=engine)
 

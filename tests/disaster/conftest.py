@@ -43,9 +43,9 @@ def push() -> Iterator[PushService]:
 
 @pytest.fixture
 def make_service(
-    tmp_path: Path, mosquitto: MosquittoBroker, clock: ManualClock
+    tmp_path: Path, mosquitto: MosquittoBroker, clock: ManualClock, database_url: str
 ) -> Iterator[Callable[..., CloudService]]:
-    """Start a cloud service with its API on a free port; stopped after the test."""
+    """Start a cloud service with its API on a free port (entities in the test's database); stopped after the test."""
     started: list[CloudService] = []
 
     def start(**overrides: Any) -> CloudService:
@@ -57,6 +57,8 @@ def make_service(
             "api_token": TOKEN,
             "rule_tick_s": 0.05,
         }
+        if not database_url.startswith("sqlite"):
+            values["database_url"] = database_url
         values.update(overrides)
         service = CloudService(Settings(**values), clock=clock).start()
         started.append(service)
