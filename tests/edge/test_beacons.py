@@ -12,6 +12,7 @@ Sources of the bytes (copied verbatim as hex strings):
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from firmware_config import BleBeaconDevice, GatewaySettings
 from protocol import ManualClock
 from tests.edge.conftest import GW, MqttRecorder, running_agent
 from tests.support import MosquittoBroker, wait_until
+from tests.support.gateway_process import GatewayProcess, write_gateway_config
 
 ALTBEACON_EDDYSTONE_UID = (
     "0201060303aafe1516aafe00e700010203040506070809010203040506"
@@ -204,3 +206,21 @@ def test_one_weak_or_missed_advertisement_does_not_send_not_home(
         recorder.wait_for("/presence", lambda items: items[-1].body["ts"].startswith("2026-11-26T00:01:46"))
     assert presence_states(recorder) == ["home", "not_home"]
     assert recorder.on("/presence")[1].body["last_heard"].startswith("2026-11-26T00:00:45")
+
+
+def test_not_home_during_a_broker_outage_waits_in_the_outbox_and_arrives(
+    tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder
+) -> None:
+    """With the broker down when the tag leaves, "not_home" is kept and sent once the broker is back."""
+    scanner_config = scanner().model_dump(mode="json")
+    config = write_gateway_config(tmp_path, broker=mosquitto, devices=[scanner_config])
+    with GatewayProcess(config, clock_start=START) as gateway:
+        gateway.command(f"advert ble-entrance {ALTBEACON_EDDYSTONE_UID} -60")
+        recorder.wait_for("/presence")
+        mosquitto.stop()
+        gateway.command("advance 61")
+        waiting = [json.loads(payload)["state"] for kind, payload in gateway.outbox_payloads() if kind == "presence"]
+        assert waiting == ["not_home"]
+        mosquitto.start()
+        recorder.wait_for("/presence", lambda items: len(items) == 2, timeout=30)
+    assert presence_states(recorder) == ["home", "not_home"]
