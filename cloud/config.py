@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     disaster_cap_release: bool = Field(
         default=False, description="Release imported CAP alerts at once instead of keeping them as drafts."
     )
+    disaster_expiry_h: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours a released alert stays active when its author gives no expiry (CAP info/expires).",
+    )
+    disaster_expiry_h_by_hazard: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per-hazard default expiry in hours, e.g. {"earthquake": 72}; others use disaster_expiry_h.',
+    )
     webpush_subject: str = Field(default="mailto:bousai@city.taito.lg.jp", description="VAPID contact (sub claim).")
 
     # watch alerts (cloud/alerting.py, cloud/ack_links.py)
@@ -111,6 +121,17 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_secret_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("disaster_expiry_h_by_hazard")
+    @classmethod
+    def _known_hazards(cls, value: dict[str, float]) -> dict[str, float]:
+        from alerts.disaster.model import parse_hazard
+
+        for name, hours in value.items():
+            parse_hazard(name)  # a typo would silently fall back to the general default
+            if not 0 < hours <= 24 * 30:
+                raise ValueError(f"the default expiry of {name} must be more than 0 and at most 720 hours")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

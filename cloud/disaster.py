@@ -14,9 +14,9 @@ import queue
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from alerts.disaster import (
     ShelterChoice,
     ShelterFinder,
     area_plane,
+    parse_hazard,
     pick_language,
     tally,
 )
@@ -67,6 +68,9 @@ log = logging.getLogger(__name__)
 DEVICE_TOKEN_PREFIX = "mmd_"
 LINK_SECRET_FILE = "disaster_link_secret"
 ACTIVE_STATES = ("released", "updated")
+EXPIRED = "expired"
+EXPIRED_MARK = "【期限切れ】"
+DEFAULT_EXPIRY_H = 24.0
 
 
 class DisasterError(ValueError):
@@ -236,6 +240,9 @@ class DisasterDesk:
         max_attempts: int = 3,
         retry_base_s: float = 2.0,
         poll_interval_s: float = 1.0,
+        expiry_h: float = DEFAULT_EXPIRY_H,
+        expiry_h_by_hazard: Mapping[str, float] | None = None,
+        expiry_check_s: float = 1.0,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -251,6 +258,8 @@ class DisasterDesk:
         self._max_attempts = max(1, max_attempts)
         self._retry_base_s = retry_base_s
         self._poll_interval_s = poll_interval_s
+        self._expiry = _expiries(expiry_h, expiry_h_by_hazard or {})
+        self._expiry_check_s = expiry_check_s
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
@@ -278,6 +287,7 @@ class DisasterDesk:
         targets: list[tuple[str, Callable[[], None]]] = [
             ("disaster-fanout", self._fan_out_forever),
             ("disaster-dispatch", self._dispatch_forever),
+            ("disaster-expiry", self._expire_forever),
         ]
         if self._cap_feeds:
             targets.append(("disaster-cap-poll", self._poll_forever))
@@ -482,6 +492,10 @@ class DisasterDesk:
                 raise ApprovalRequired("a second person must approve this alert before release")
             if area_plane(_area_from_json(alert.area)).is_empty:
                 raise DisasterError("the area maps to no ground: draw a polygon or circle first")
+            if alert.expires_at is None:
+                alert.expires_at = now + self.default_expiry(Hazard(alert.hazard))
+            elif alert.expires_at <= now:
+                raise DisasterError("the alert would expire before it is sent: give a later expiry")
             alert.state, alert.released_at, alert.updated_at = "released", now, now
             alert.versions = [[alert.identifier, MessageType.ALERT.value, now.isoformat()]]
             log.info("disaster alert %d released by %s", alert_id, by)
@@ -515,6 +529,8 @@ class DisasterDesk:
             alert.urgency = (urgency or CapUrgency(alert.urgency)).value
             alert.certainty = (certainty or CapCertainty(alert.certainty)).value
             if expires is not None:
+                if expires <= now:
+                    raise DisasterError("the new expiry has passed: give a later one, or cancel the alert")
                 alert.expires_at = expires
             alert.versions = [
                 *alert.versions,
@@ -559,16 +575,18 @@ class DisasterDesk:
 
     def atom(self, *, base_url: str) -> bytes:
         """Return the Atom feed of every sent alert's current CAP version, newest first."""
-        alerts = self.alerts(states=(*ACTIVE_STATES, "cancelled"), limit=200)
+        alerts = self.alerts(states=(*ACTIVE_STATES, EXPIRED, "cancelled"), limit=200)
         sent = [alert for alert in alerts if alert.versions]
         entries = []
         for alert in sent:
             content = content_of(alert)
             text = content.texts.get(Language.JA.value)
+            title = text.headline if text else f"{content.hazard.value} ({content.message_type.value})"
             entries.append(
                 FeedEntry(
                     identifier=content.identifier,
-                    title=text.headline if text else f"{content.hazard.value} ({content.message_type.value})",
+                    # an expired alert stays listed, as feeds keep ended alerts a while, but says it ended
+                    title=f"{EXPIRED_MARK}{title}" if alert.state == EXPIRED else title,
                     updated=alert.updated_at,
                     cap_url=f"{base_url}/api/v1/disaster/public/cap/{alert.id}.xml",
                 )
@@ -659,6 +677,50 @@ class DisasterDesk:
                 except Exception:
                     log.exception("CAP feed %s could not be polled", url)
             self._stopping.wait(self._cap_poll_s)
+
+    # --- expiry -----------------------------------------------------------------------------------
+
+    def default_expiry(self, hazard: Hazard) -> timedelta:
+        """Return how long an alert of this hazard stays active when its author gave no expiry."""
+        return self._expiry.get(hazard, self._expiry[None])
+
+    def expire_due(self) -> list[int]:
+        """Mark every active alert whose expiry has passed as expired; return their ids.
+
+        Nothing is sent: an alert that ends by itself was announced with its end (CAP expires).
+        Deliveries still waiting to be sent are dropped, since they would arrive after the end.
+        """
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            due = list(
+                session.scalars(
+                    select(DisasterAlert).where(
+                        DisasterAlert.state.in_(ACTIVE_STATES),
+                        DisasterAlert.expires_at.is_not(None),
+                        DisasterAlert.expires_at <= now,
+                    )
+                )
+            )
+            for alert in due:
+                alert.state, alert.updated_at = EXPIRED, now
+            ids = [alert.id for alert in due]
+            if ids:
+                session.execute(
+                    update(DisasterDelivery)
+                    .where(DisasterDelivery.alert_id.in_(ids), DisasterDelivery.state == "pending")
+                    .values(state=EXPIRED, last_error="the alert expired before this was sent")
+                )
+        for alert_id in ids:
+            log.info("disaster alert %d expired", alert_id)
+        return ids
+
+    def _expire_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.expire_due()
+            except Exception:
+                log.exception("could not expire disaster alerts")
+            self._stopping.wait(self._expiry_check_s)
 
     # --- targeting --------------------------------------------------------------------------------
 
@@ -1031,6 +1093,16 @@ def link_secret(configured: str | None, data_dir: Path) -> str:
     path.touch(mode=0o600)
     path.write_text(secret)
     return secret
+
+
+def _expiries(default_h: float, by_hazard: Mapping[str, float]) -> dict[Hazard | None, timedelta]:
+    """Return the default expiry per hazard (None: every other); refuse unknown hazards and hours ≤ 0."""
+    expiries: dict[Hazard | None, timedelta] = {None: timedelta(hours=default_h)}
+    for name, hours in by_hazard.items():
+        expiries[parse_hazard(name)] = timedelta(hours=hours)
+    if any(expiry <= timedelta(0) for expiry in expiries.values()):
+        raise ValueError("a disaster alert's default expiry must be positive")
+    return expiries
 
 
 def _check_point(lat: float, lon: float) -> None:

@@ -107,6 +107,8 @@ def _disaster_desk(service: CloudService) -> DisasterDesk:
         release_imports=settings.disaster_cap_release,
         cap_feeds=settings.disaster_cap_feeds,
         cap_poll_s=settings.disaster_cap_poll_s,
+        expiry_h=settings.disaster_expiry_h,
+        expiry_h_by_hazard=settings.disaster_expiry_h_by_hazard,
     )
 
 

@@ -1,7 +1,7 @@
 """Geofenced disaster alerts: areas, hazard-aware shelters, messages per language, safety answers."""
 
 from alerts.disaster.area import AreaError, area_geometry, area_name, area_plane, municipality_name
-from alerts.disaster.compose import AnswerLinks, DisasterMessage, compose
+from alerts.disaster.compose import AnswerLinks, DisasterMessage, compose, distance_phrase, rounded_distance_m
 from alerts.disaster.model import (
     HAZARD_LABELS_JA,
     AlertContent,
@@ -48,9 +48,11 @@ __all__ = [
     "area_plane",
     "cap_language",
     "compose",
+    "distance_phrase",
     "municipality_name",
     "parse_hazard",
     "pick_language",
+    "rounded_distance_m",
     "suits",
     "tally",
 ]

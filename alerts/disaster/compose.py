@@ -26,12 +26,19 @@ class DisasterMessage:
     title: str
     body: str
     map_link: str | None = None
+    shelter_distance: str | None = None  # as the text says it: 約140m, about 140 m
     safe_url: str | None = None
     need_help_url: str | None = None
 
 
-def _distance(metres: float) -> str:
-    return f"{round(metres / 10) * 10:,}"
+def rounded_distance_m(metres: float) -> int:
+    """Return a shelter distance as people are told it: to the nearest 10 m (the straight line is no route)."""
+    return int(round(metres / 10) * 10)
+
+
+def distance_phrase(metres: float, language: Language) -> str:
+    """Return a shelter distance as the message says it in a language (約140m, about 140 m, 약 140m)."""
+    return CATALOGUES[language].distance.format(metres=f"{rounded_distance_m(metres):,}")
 
 
 def compose(
@@ -66,12 +73,9 @@ def compose(
     else:
         lines.append(catalogue.lead.format(area=area, hazard=hazard))
         lines.append(catalogue.actions[content.hazard])
+    distance = distance_phrase(shelter.distance_m, language) if shelter is not None else None
     if shelter is not None:
-        lines.append(
-            catalogue.shelter.format(
-                shelter=shelter.shelter.name, distance=_distance(shelter.distance_m), map=shelter.map_link
-            )
-        )
+        lines.append(catalogue.shelter.format(shelter=shelter.shelter.name, distance=distance, map=shelter.map_link))
     else:
         lines.append(catalogue.no_shelter)
     if links is not None:
@@ -83,6 +87,7 @@ def compose(
         title=title,
         body="\n".join(lines),
         map_link=shelter.map_link if shelter is not None else None,
+        shelter_distance=distance,
         safe_url=links.safe if links is not None else None,
         need_help_url=links.need_help if links is not None else None,
     )

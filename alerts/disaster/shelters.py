@@ -39,11 +39,12 @@ def suits(shelter: Shelter, hazard: Hazard) -> bool:
 
 
 class ShelterFinder:
-    """Find the nearest shelter suited to one hazard."""
+    """Find the nearest shelter suited to one hazard (None: any emergency site, when no hazard is known)."""
 
-    def __init__(self, hazard: Hazard, *, sites: tuple[Shelter, ...] | None = None) -> None:
+    def __init__(self, hazard: Hazard | None, *, sites: tuple[Shelter, ...] | None = None) -> None:
         self.hazard = hazard
-        candidates = [site for site in (sites if sites is not None else emergency_sites()) if suits(site, hazard)]
+        pool = sites if sites is not None else emergency_sites()
+        candidates = [site for site in pool if hazard is None or suits(site, hazard)]
         if not candidates and sites is None and hazard in FALLBACK_TO_DESIGNATED:
             candidates = list(evacuation_shelters())
         self.shelters: tuple[Shelter, ...] = tuple(candidates)

@@ -21,7 +21,8 @@ class Catalogue:
     severities: dict[CapSeverity, str]
     title: str  # {severity} {hazard} {area}
     lead: str  # {area} {hazard}
-    shelter: str  # {shelter} {distance} {map}
+    shelter: str  # {shelter} {distance} {map}; {distance} is the `distance` phrase
+    distance: str  # {metres}, rounded to 10 m: 約140m
     no_shelter: str
     update_prefix: str
     cancel_title: str  # {hazard} {area}
@@ -54,7 +55,8 @@ CATALOGUES: dict[Language, Catalogue] = {
         },
         title="【{severity}】{hazard}（{area}）",
         lead="{area}に{hazard}の危険があります。",
-        shelter="避難場所：{shelter}（約{distance}m）地図：{map}",
+        shelter="避難場所：{shelter}（{distance}）地図：{map}",
+        distance="約{metres}m",
         no_shelter="近くに対応する避難場所がありません。安全な場所へ移動してください。",
         update_prefix="【更新】",
         cancel_title="【解除】{hazard}（{area}）",
@@ -95,7 +97,8 @@ CATALOGUES: dict[Language, Catalogue] = {
         # the area carries its reading in brackets already: 台東区（たいとうく）
         title="【{severity}】{area}：{hazard}",
         lead="{area}で {hazard}が あります。",
-        shelter="逃げる ところ：{shelter}（{distance}m）地図：{map}",
+        shelter="逃げる ところ：{shelter}（{distance}）地図：{map}",
+        distance="{metres}m",
         no_shelter="近くに 逃げる ところが ありません。安全な ところへ 行って ください。",
         update_prefix="【新しい お知らせ】",
         cancel_title="【終わり】{area}：{hazard}",
@@ -138,7 +141,8 @@ CATALOGUES: dict[Language, Catalogue] = {
         },
         title="[{severity}] {hazard} ({area})",
         lead="{hazard} danger in {area}.",
-        shelter="Evacuation site: {shelter} (about {distance} m) Map: {map}",
+        shelter="Evacuation site: {shelter} ({distance}) Map: {map}",
+        distance="about {metres} m",
         no_shelter="No suitable evacuation site nearby. Move to a safe place.",
         update_prefix="[Update] ",
         cancel_title="[Cancelled] {hazard} ({area})",
@@ -178,7 +182,8 @@ CATALOGUES: dict[Language, Catalogue] = {
         },
         title="【{severity}】{hazard}（{area}）",
         lead="{area}有{hazard}危险。",
-        shelter="避难场所：{shelter}（约{distance}米）地图：{map}",
+        shelter="避难场所：{shelter}（{distance}）地图：{map}",
+        distance="约{metres}米",
         no_shelter="附近没有合适的避难场所，请前往安全的地方。",
         update_prefix="【更新】",
         cancel_title="【解除】{hazard}（{area}）",
@@ -218,7 +223,8 @@ CATALOGUES: dict[Language, Catalogue] = {
         },
         title="[{severity}] {hazard} ({area})",
         lead="{area}에 {hazard} 위험이 있습니다.",
-        shelter="대피 장소: {shelter} (약 {distance}m) 지도: {map}",
+        shelter="대피 장소: {shelter} ({distance}) 지도: {map}",
+        distance="약 {metres}m",
         no_shelter="근처에 알맞은 대피 장소가 없습니다. 안전한 곳으로 이동하십시오.",
         update_prefix="[갱신] ",
         cancel_title="[해제] {hazard} ({area})",

@@ -37,7 +37,14 @@ from alerts.disaster import (
 )
 from cloud.api.deps import ServiceDep
 from cloud.db.disaster import DisasterAlert
-from cloud.disaster import AlertDraft, ApprovalRequired, DisasterError, DisasterNotFound, content_of
+from cloud.disaster import (
+    ACTIVE_STATES,
+    AlertDraft,
+    ApprovalRequired,
+    DisasterError,
+    DisasterNotFound,
+    content_of,
+)
 from maps import Hazard
 
 router = APIRouter(prefix="/disaster", tags=["disaster"])
@@ -155,6 +162,8 @@ class DisasterAlertOut(BaseModel):
     updated_at: datetime
     released_at: datetime | None
     cancelled_at: datetime | None
+    expires_at: datetime | None = Field(description="When it ends by itself (CAP expires); set at release.")
+    active: bool = Field(description="Released or updated, and not yet expired or cancelled.")
 
 
 class VulnerableOut(BaseModel):
@@ -224,6 +233,8 @@ def _out(alert: DisasterAlert) -> DisasterAlertOut:
         updated_at=alert.updated_at,
         released_at=alert.released_at,
         cancelled_at=alert.cancelled_at,
+        expires_at=alert.expires_at,
+        active=alert.state in ACTIVE_STATES,
     )
 
 
@@ -267,9 +278,10 @@ def create_alert(body: AlertIn, request: Request, service: ServiceDep) -> Disast
 
 
 @router.get("/alerts", response_model=list[DisasterAlertOut])
-def list_alerts(service: ServiceDep, state: str | None = None) -> list[DisasterAlertOut]:
-    """List disaster alerts, newest first."""
-    return [_out(alert) for alert in service.disaster.alerts(states=None if state is None else [state])]
+def list_alerts(service: ServiceDep, state: str | None = None, active: bool = False) -> list[DisasterAlertOut]:
+    """List disaster alerts, newest first; `active=true` lists only those in force (not expired or cancelled)."""
+    states = list(ACTIVE_STATES) if active else None if state is None else [state]
+    return [_out(alert) for alert in service.disaster.alerts(states=states)]
 
 
 @router.get("/alerts/{disaster_id}", response_model=DisasterAlertOut)
@@ -483,6 +495,9 @@ _THANKS = {
 }
 
 
+_ENDED = "この情報は終了しましたが、お答えは記録しました。 / This alert has ended; your answer was still recorded."
+
+
 def _answer_page(message: str) -> str:
     return (
         '<!doctype html><html lang="ja"><meta charset="utf-8">'
@@ -510,11 +525,14 @@ def _record_link(token: str, service: Any, user_agent: str = "") -> HTMLResponse
     if any(agent in user_agent.lower() for agent in PREVIEW_AGENTS):
         return HTMLResponse(_answer_page("安否確認 / Safety check"))
     try:
-        _, answer = service.disaster.answer_link(token)
+        alert, answer = service.disaster.answer_link(token)
     except InvalidAnswerLink:
         return HTMLResponse(_answer_page("このリンクは無効です / This link is not valid."), status_code=404)
     except DisasterNotFound:
         return HTMLResponse(_answer_page("この通知は削除されました / This alert no longer exists."), status_code=404)
+    if alert.state not in ACTIVE_STATES:
+        # still recorded: who needs help matters to the ward after the warning has ended too
+        return HTMLResponse(_answer_page(f"{_ENDED}<br>{_THANKS[answer]}"))
     return HTMLResponse(_answer_page(_THANKS[answer]))
 
 

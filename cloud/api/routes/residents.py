@@ -105,13 +105,26 @@ class RegisteredOut(BaseModel):
 class ResidentAlertOut(BaseModel):
     alert_id: int
     state: str
+    active: bool = Field(description="In force: not expired and not cancelled.")
+    expires_at: datetime | None
     hazard: str
     title: str
     body: str
     shelter: str | None
-    shelter_distance_m: float | None
+    shelter_distance_m: int | None = Field(description="Metres to the shelter, rounded to 10 m as the text says it.")
+    shelter_distance_text: str | None = Field(description="The distance as the text says it: 約140m, about 140 m.")
+    map_link: str | None
     answer: str | None
     updated_at: datetime
+
+
+class NearestShelterOut(BaseModel):
+    """The nearest suitable shelter to the device's home, with the distance as alert texts say it."""
+
+    shelter: str
+    distance_m: int = Field(description="Metres in a straight line, rounded to 10 m.")
+    distance_text: str = Field(description="In the device's language: 約140m, about 140 m.")
+    map_link: str
 
 
 class AnswerIn(BaseModel):
@@ -212,28 +225,59 @@ def live_location(body: Point, device_id: CurrentResidentDevice, service: Servic
 @router.get("/devices/me/alerts", response_model=list[ResidentAlertOut])
 def my_alerts(device_id: CurrentResidentDevice, service: ServiceDep) -> list[ResidentAlertOut]:
     """The alerts that reached this device, newest first, in its language."""
-    from alerts.disaster import compose
-    from cloud.disaster import content_of, shelter_choice
+    from alerts.disaster import compose, rounded_distance_m
+    from cloud.disaster import ACTIVE_STATES, content_of, shelter_choice
 
     desk = service.disaster
     language = pick_language(desk.device(device_id).language)
     found = []
     for alert, recipient in desk.device_alerts(device_id):
-        message = compose(content_of(alert), Language(language), shelter=shelter_choice(recipient))
+        shelter = shelter_choice(recipient)
+        message = compose(content_of(alert), Language(language), shelter=shelter)
         found.append(
             ResidentAlertOut(
                 alert_id=alert.id,
                 state=alert.state,
+                active=alert.state in ACTIVE_STATES,
+                expires_at=alert.expires_at,
                 hazard=alert.hazard,
                 title=message.title,
                 body=message.body,
                 shelter=recipient.shelter_name,
-                shelter_distance_m=recipient.shelter_distance_m,
+                # the one distance the resident sees: the card shows what the text says
+                shelter_distance_m=rounded_distance_m(shelter.distance_m) if shelter else None,
+                shelter_distance_text=message.shelter_distance,
+                map_link=message.map_link,
                 answer=recipient.answer,
                 updated_at=alert.updated_at,
             )
         )
     return found
+
+
+@router.get("/devices/me/shelter", response_model=NearestShelterOut)
+def nearest_shelter(
+    device_id: CurrentResidentDevice, service: ServiceDep, hazard: str | None = None
+) -> NearestShelterOut:
+    """The nearest shelter to this device's home (suited to `hazard` when given), measured as alerts measure it."""
+    from alerts.disaster import ShelterFinder, distance_phrase, parse_hazard, rounded_distance_m
+
+    device = service.disaster.device(device_id)
+    if device.home_lat is None or device.home_lon is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this device has no home location")
+    try:
+        finder = ShelterFinder(None if hazard is None else parse_hazard(hazard))
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    choice = finder.nearest(device.home_lat, device.home_lon)
+    if choice is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no suitable shelter")
+    return NearestShelterOut(
+        shelter=choice.shelter.name,
+        distance_m=rounded_distance_m(choice.distance_m),
+        distance_text=distance_phrase(choice.distance_m, pick_language(device.language)),
+        map_link=choice.map_link,
+    )
 
 
 @router.post("/devices/me/alerts/{disaster_id}/answer", status_code=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,7 @@ const RESIDENT_API = {
   me: "/api/v1/residents/devices/me",               // PATCH {language, home, webpush}
   vapidKey: "/api/v1/disaster/public/webpush/key",  // GET {public_key}; 503 when Web Push is off
   alerts: "/api/v1/residents/devices/me/alerts",    // GET the alerts sent to this device
+  shelter: (hazard) => `/api/v1/residents/devices/me/shelter${hazard ? `?hazard=${hazard}` : ""}`,  // GET the nearest shelter
   answer: (id) => `/api/v1/residents/devices/me/alerts/${id}/answer`,  // POST {answer: safe | need_help}
 };
 let currentAlerts = [];
@@ -35,27 +36,23 @@ async function ensureDevice() {
 }
 function setHome(lat, lon) {
   prefs.home = { lat, lon }; save();
-  if (prefs.token) deviceFetch(RESIDENT_API.me, { method: "PATCH", body: JSON.stringify({ home: prefs.home }) }).catch(() => {});
+  const saved = prefs.token
+    ? deviceFetch(RESIDENT_API.me, { method: "PATCH", body: JSON.stringify({ home: prefs.home }) }).catch(() => {})
+    : Promise.resolve();
   if (homeMarker) homeMarker.setLatLng([lat, lon]); else homeMarker = L.marker([lat, lon], { title: mm.t("resident.home"), alt: mm.t("resident.home") }).addTo(map);
-  showNearestShelter();
+  saved.then(() => showNearestShelter());
 }
-function nearestShelter(hazard) {
-  if (!prefs.home || !shelters.length) return null;
-  const suitable = shelters.filter((s) => !hazard || s.properties.hazards.includes(hazard));
-  const pool = suitable.length ? suitable : shelters;
-  const rad = Math.PI / 180, { lat, lon } = prefs.home;
-  const distance = (s) => { const [slon, slat] = s.geometry.coordinates;
-    const x = (slon - lon) * rad * Math.cos(((slat + lat) / 2) * rad), y = (slat - lat) * rad; return Math.sqrt(x * x + y * y) * 6371000; };
-  return pool.map((s) => [distance(s), s]).sort((a, b) => a[0] - b[0])[0];
-}
-function showNearestShelter(hazard) {
-  const found = nearestShelter(hazard);
-  if (!found) return;
-  const [meters, shelter] = found;
-  document.getElementById("shelter").textContent = `${mm.t("resident.shelter")}: ${shelter.properties.name}（${Math.round(meters)} m）`;
+// The server measures the distance (EPSG:6677) and rounds it as alert texts do, so the app never shows a second figure.
+async function showNearestShelter(hazard) {
+  if (!prefs.token || !prefs.home) return;
+  try {
+    const found = await deviceFetch(RESIDENT_API.shelter(hazard));
+    document.getElementById("shelter").textContent = `${mm.t("resident.shelter")}: ${found.shelter}（${found.distance_text}）`;
+  } catch (error) { /* offline or no shelter: nothing to show */ }
 }
 function showAlerts(alerts) {
-  currentAlerts = alerts.filter((a) => a.state !== "cancelled");
+  // expired and cancelled alerts are over: the server says which are still in force
+  currentAlerts = alerts.filter((a) => a.active);
   alerts = currentAlerts;
   // the answer buttons only mean something while an alert is on
   document.querySelector(".answers").hidden = !alerts.length;
@@ -64,7 +61,7 @@ function showAlerts(alerts) {
   list.innerHTML = alerts.length ? "" : `<li style="border:0;background:none">${mm.esc(mm.t("resident.none"))}</li>`;
   for (const alert of alerts) {
     const li = document.createElement("li");
-    const shelter = alert.shelter ? `<p>${mm.esc(mm.t("resident.shelter"))}: ${mm.esc(alert.shelter)}${alert.shelter_distance_m != null ? `（${Math.round(alert.shelter_distance_m)} m）` : ""}</p>` : "";
+    const shelter = alert.shelter ? `<p class="shelter">${mm.esc(mm.t("resident.shelter"))}: ${mm.esc(alert.shelter)}${alert.shelter_distance_text ? `（${mm.esc(alert.shelter_distance_text)}）` : ""}</p>` : "";
     li.innerHTML = `<strong>${mm.esc(alert.title)}</strong><p>${mm.esc(alert.body || "")}</p>${shelter}<button type="button" class="secondary read">${mm.esc(mm.t("resident.read"))}</button>`;
     li.querySelector(".read").onclick = () => {
       const speech = new SpeechSynthesisUtterance(`${alert.title}。${alert.body || ""}`);
@@ -72,7 +69,6 @@ function showAlerts(alerts) {
       speechSynthesis.cancel(); speechSynthesis.speak(speech);
     };
     list.appendChild(li);
-    if (alert.hazard && !alert.shelter) showNearestShelter(alert.hazard);
   }
 }
 async function loadAlerts() {
@@ -105,7 +101,7 @@ async function start() {
   document.getElementById("language").onchange = (event) => {
     mm.setLang(event.target.value); applyPrefs();
     // alerts are composed by the server in the device's language
-    if (prefs.token) deviceFetch(RESIDENT_API.me, { method: "PATCH", body: JSON.stringify({ language: mm.lang }) }).then(loadAlerts).catch(() => {});
+    if (prefs.token) deviceFetch(RESIDENT_API.me, { method: "PATCH", body: JSON.stringify({ language: mm.lang }) }).then(() => { loadAlerts(); showNearestShelter(); }).catch(() => {});
   };
   document.getElementById("large").onchange = (event) => { prefs.large = event.target.checked; save(); applyPrefs(); };
   document.getElementById("contrast").onchange = (event) => { prefs.contrast = event.target.checked; save(); applyPrefs(); };
@@ -129,7 +125,7 @@ async function start() {
     document.getElementById("sw-status").textContent = mm.t("resident.sw");
     navigator.serviceWorker.addEventListener("message", (event) => { if (event.data && event.data.type === "alert") loadAlerts(); });
   }
-  try { await ensureDevice(); } catch (error) { /* offline: registers on the next start */ }
+  try { await ensureDevice(); showNearestShelter(); } catch (error) { /* offline: registers on the next start */ }
   loadAlerts();
   setInterval(loadAlerts, 30000);
 }

@@ -33,7 +33,7 @@ function setUpDisaster() {
 
 async function loadReleased() {
   // areas already sent show on the map; the newest one's answers keep coming in
-  const released = await mm.api("/disaster/alerts?state=released");
+  const released = await mm.api("/disaster/alerts?active=true");  // in force: not expired or cancelled
   released.forEach(showArea);
   if (released.length) watchSafety(released[0].id);
   loadDrafts();
