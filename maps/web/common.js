@@ -46,6 +46,28 @@ const MESSAGES = {
     "family.position_at": "時点", "dis.drafts": "承認待ちの警報", "dis.approve": "承認して送信",
     "dis.own_draft": "自分で作成した警報は承認できません。別の職員が承認します。",
     "resident.help": "助けが必要です", "resident.read": "読み上げ", "resident.sent": "送信しました", "resident.sw": "オフラインでも使えます",
+    "rule.safe_zone_exit": "安全エリアから出た", "rule.left_home_at_night": "夜間に自宅を出た", "rule.not_back_by": "予定の時刻までに戻らない",
+    "rule.tracker_no_fix": "外出中に位置が届かない", "rule.tag_battery_low": "位置情報端末の電池低下",
+    "tab.zones": "安全エリア", "zone.person": "見守り対象者（位置情報端末）", "zone.none_trackers": "位置情報端末が登録された人はいません",
+    "zone.list": "この人の安全エリア", "zone.empty": "安全エリアはまだありません", "zone.new_circle": "円を描く", "zone.new_polygon": "多角形を描く",
+    "zone.title_new": "新しい安全エリア", "zone.title_edit": "安全エリアを編集", "zone.radius": "エリアの半径（メートル）",
+    "zone.centre_here": "地図の中心を円の中心にする", "zone.add_point": "地図の中心に頂点を足す", "zone.undo": "最後の頂点を消す",
+    "zone.finish": "多角形を閉じる", "zone.redraw_circle": "円で描き直す", "zone.redraw_polygon": "多角形で描き直す",
+    "zone.name": "名前（例: 自宅、デイサービス、いつもの散歩道）", "zone.kind": "種類", "zone.kind.home": "自宅", "zone.kind.day_care": "デイサービス・施設",
+    "zone.kind.walk": "いつもの散歩道", "zone.kind.other": "その他", "zone.hours": "見守る時間帯（空欄なら終日）", "zone.from": "開始", "zone.to": "終了",
+    "zone.save": "保存", "zone.cancel": "やめる", "zone.edit": "編集", "zone.delete": "削除", "zone.show": "地図で見る", "zone.all_day": "終日",
+    "zone.circle_of": "半径", "zone.polygon_of": "多角形", "zone.corners": "頂点",
+    "zone.help_circle": "地図をクリックして円の中心を決め、もう一度クリックして半径を決めます（半径は数字でも入力できます）。中心の印はドラッグで動かせます。",
+    "zone.help_polygon": "地図で頂点を順にクリックし、最後はダブルクリックか「多角形を閉じる」で仕上げます。頂点の印はドラッグで動かせます。",
+    "zone.help_closed": "形ができました。名前と時間帯を確かめて保存してください。",
+    "zone.confirm_delete": "この安全エリアを削除しますか？", "zone.saved": "保存しました", "zone.deleted": "削除しました",
+    "zone.err.no_shape": "先に地図でエリアを描いてください。", "zone.err.no_name": "名前を入力してください。",
+    "zone.err.hours_pair": "時間帯は開始と終了の両方を入れてください（終日なら両方空欄）。",
+    "zone.err.self_intersecting": "多角形の辺が交差しています。頂点を順番にたどるように描き直してください。",
+    "zone.err.radius_too_small": "半径が小さすぎます。GPSの誤差より小さいエリアは見守れません（30 m 以上）。",
+    "zone.err.area_too_small": "エリアが小さすぎます。GPSの誤差より小さいエリアは見守れません（半径30 mの円以上）。",
+    "zone.err.outside_area": "台東区から離れすぎています（区の境界から2 km以内に描いてください）。",
+    "zone.err.other": "保存できませんでした",
   },
   en: {
     "app.title": "mimamori console", "login.title": "Log in", "login.user": "User name", "login.password": "Password",
@@ -92,6 +114,28 @@ const MESSAGES = {
     "family.position_at": "as of", "dis.drafts": "Alerts awaiting approval", "dis.approve": "Approve and send",
     "dis.own_draft": "You cannot approve an alert you wrote: another member of staff approves it.",
     "resident.help": "I need help", "resident.read": "Read aloud", "resident.sent": "Sent", "resident.sw": "Works offline",
+    "rule.safe_zone_exit": "Left the safe zone", "rule.left_home_at_night": "Left home at night", "rule.not_back_by": "Not back in time",
+    "rule.tracker_no_fix": "No position while out", "rule.tag_battery_low": "Tracker battery low",
+    "tab.zones": "Safe zones", "zone.person": "Person (tracker)", "zone.none_trackers": "Nobody has a tracker registered",
+    "zone.list": "This person's safe zones", "zone.empty": "No safe zones yet", "zone.new_circle": "Draw a circle", "zone.new_polygon": "Draw a polygon",
+    "zone.title_new": "New safe zone", "zone.title_edit": "Edit safe zone", "zone.radius": "Zone radius in metres",
+    "zone.centre_here": "Put the centre at the map's centre", "zone.add_point": "Add a corner at the map's centre", "zone.undo": "Remove the last corner",
+    "zone.finish": "Close the polygon", "zone.redraw_circle": "Redraw as a circle", "zone.redraw_polygon": "Redraw as a polygon",
+    "zone.name": "Name (e.g. home, day care, usual walk)", "zone.kind": "Kind", "zone.kind.home": "Home", "zone.kind.day_care": "Day care",
+    "zone.kind.walk": "Usual walk", "zone.kind.other": "Other", "zone.hours": "Active hours (empty: all day)", "zone.from": "From", "zone.to": "Until",
+    "zone.save": "Save", "zone.cancel": "Cancel", "zone.edit": "Edit", "zone.delete": "Delete", "zone.show": "Show on map", "zone.all_day": "all day",
+    "zone.circle_of": "radius", "zone.polygon_of": "polygon", "zone.corners": "corners",
+    "zone.help_circle": "Click the map for the centre, click again for the radius (or type it). Drag the centre mark to move it.",
+    "zone.help_polygon": "Click the corners in order; double-click or press “Close the polygon” to finish. Drag a corner mark to move it.",
+    "zone.help_closed": "The shape is ready. Check the name and hours, then save.",
+    "zone.confirm_delete": "Delete this safe zone?", "zone.saved": "Saved", "zone.deleted": "Deleted",
+    "zone.err.no_shape": "Draw the zone on the map first.", "zone.err.no_name": "Type a name.",
+    "zone.err.hours_pair": "Give both the start and the end of the hours (or neither for all day).",
+    "zone.err.self_intersecting": "The polygon's edges cross. Redraw it, clicking the corners in order around the area.",
+    "zone.err.radius_too_small": "The radius is too small: a zone smaller than GPS accuracy cannot be watched (30 m or more).",
+    "zone.err.area_too_small": "The zone is too small: a zone smaller than GPS accuracy cannot be watched (at least a 30 m circle).",
+    "zone.err.outside_area": "Too far from Taito City (draw it within 2 km of the ward's boundary).",
+    "zone.err.other": "Could not save",
   },
 };
 const mm = {
@@ -124,7 +168,12 @@ const mm = {
       location.href = "/web/login.html?next=" + encodeURIComponent(location.pathname + location.search + location.hash);
       throw new Error("not logged in");
     }
-    if (!response.ok) { const error = new Error(response.status + " " + path); error.status = response.status; throw error; }
+    if (!response.ok) {
+      const error = new Error(response.status + " " + path); error.status = response.status;
+      // the server's reason (a string, a {code, message}, or the list of a validation error) for the page to show
+      try { error.detail = (await response.json()).detail; } catch (ignored) { error.detail = null; }
+      throw error;
+    }
     return response.status === 204 ? null : response.json();
   },
   stream(onAlert, onState) {

@@ -20,6 +20,7 @@ async function start() {
   await setUpMap();
   if (typeof setUpDisaster === "function") setUpDisaster();
   await Promise.all([loadHouseholds(), loadAlerts(), loadZones()]);
+  if (typeof setUpZones === "function") setUpZones();
   mm.stream(onAlert, (connected) => {
     const live = document.getElementById("live");
     live.textContent = mm.t(connected ? "live.connected" : "live.lost");
@@ -61,9 +62,9 @@ async function setUpMap() {
   disasterLayer = L.geoJSON(layers.disaster_areas, { style: { color: "#c0122c", className: "disaster-area" } }).addTo(map);
   overlays[mm.t("layer.disaster")] = disasterLayer;
   L.control.layers(null, overlays, { collapsed: true }).addTo(map);
-  // a position is a location view (audited): fetched only while a caseworker has the layer on
-  map.on("overlayadd", (event) => { if (event.layer === trackerLayer) loadPositions(); });
-  setInterval(() => { if (map.hasLayer(trackerLayer)) loadPositions(); }, 30000);
+  // a position is a location view (audited once per view): streamed only while the layer is on
+  map.on("overlayadd", (event) => { if (event.layer === trackerLayer) watchPositions(); });
+  map.on("overlayremove", (event) => { if (event.layer === trackerLayer) stopPositions(); });
 }
 
 function setUpTabs() {
@@ -80,30 +81,57 @@ function setUpTabs() {
 
 async function loadZones() {
   state.trackers = await mm.api("/trackers");
+  state.zones = new Map();
+  state.zoneShapes = new Map();
   zoneLayer.clearLayers();
   for (const tracker of state.trackers) {
     const zones = await mm.api(`/trackers/${encodeURIComponent(tracker.id)}/zones`);
+    state.zones.set(tracker.id, zones);
     const household = state.households.get(tracker.household_id);
     for (const zone of zones) {
       const hours = zone.active_from ? ` ${zone.active_from}–${zone.active_to}` : "";
-      L.geoJSON(zone.geojson, { style: { color: "#7c3aed", weight: 2, fillOpacity: .08, className: "safe-zone" } })
+      const shape = L.geoJSON(zone.geojson, { style: { color: "#7c3aed", weight: 2, fillOpacity: .08, className: "safe-zone" } })
         .bindPopup(`<strong>${mm.esc(zone.name)}</strong>${mm.esc(hours)}<br>${mm.esc(tracker.label || tracker.id)}${household ? " — " + mm.esc(household.person) : ""}`)
         .addTo(zoneLayer);
+      state.zoneShapes.set(zone.id, shape);
     }
   }
+  if (typeof renderZoneList === "function") renderZoneList(false);
 }
 
-async function loadPositions() {
+let positionStream = null;
+const positionMarkers = new Map();
+
+function watchPositions() {
+  stopPositions();
+  // pushed as fixes arrive; the server writes one audit row per person when the view opens
+  positionStream = new EventSource("/api/v1/stream/positions");
+  positionStream.addEventListener("position", (event) => showPosition(JSON.parse(event.data)));
+  positionStream.addEventListener("closed", (event) => {
+    const { tracker_id } = JSON.parse(event.data);
+    const marker = positionMarkers.get(tracker_id);
+    if (marker) { trackerLayer.removeLayer(marker); positionMarkers.delete(tracker_id); }
+  });
+}
+
+function stopPositions() {
+  if (positionStream) { positionStream.close(); positionStream = null; }
   trackerLayer.clearLayers();
-  for (const tracker of state.trackers || []) {
-    let shown;
-    try { shown = await mm.api(`/trackers/${encodeURIComponent(tracker.id)}/position?trail_hours=1`); }
-    catch (error) { if (error.status === 403 || error.status === 404) continue; throw error; }
-    if (!shown.position) continue;
-    const { lat, lon, ts } = shown.position;
-    const label = `${tracker.label || tracker.id} — ${mm.tokyoTime(ts, true)}${tracker.outside ? " · " + mm.t("tracker.outside") : ""}`;
-    const icon = L.divIcon({ className: "", html: `<div class="tracker-marker${tracker.outside ? " outside" : ""}" data-tracker="${mm.esc(tracker.id)}"></div>`, iconSize: [14, 14] });
-    L.marker([lat, lon], { icon, title: label, alt: label }).bindPopup(mm.esc(label)).addTo(trackerLayer);
+  positionMarkers.clear();
+}
+
+function showPosition(fix) {
+  const tracker = (state.trackers || []).find((t) => t.id === fix.tracker_id) || { id: fix.tracker_id };
+  const outside = fix.outside === true;
+  const label = `${tracker.label || tracker.id} — ${mm.tokyoTime(fix.ts, true)}${outside ? " · " + mm.t("tracker.outside") : ""}`;
+  const icon = L.divIcon({ className: "", html: `<div class="tracker-marker${outside ? " outside" : ""}" data-tracker="${mm.esc(fix.tracker_id)}"></div>`, iconSize: [14, 14] });
+  let marker = positionMarkers.get(fix.tracker_id);
+  if (!marker) {
+    marker = L.marker([fix.lat, fix.lon], { icon, title: label, alt: label }).bindPopup(mm.esc(label)).addTo(trackerLayer);
+    positionMarkers.set(fix.tracker_id, marker);
+  } else {
+    marker.setLatLng([fix.lat, fix.lon]).setIcon(icon).setPopupContent(mm.esc(label));
+    if (marker.getElement()) marker.getElement().title = label;
   }
 }
 
