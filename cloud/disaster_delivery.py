@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import JSON, Connection, Text, bindparam, cast, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from alerts.channels import NotificationChannel
-from alerts.channels.webpush import PushResult, SubscriptionError, WebPushChannel, parse_subscription
+from alerts.channels.webpush import PushResult, WebPushChannel
 from alerts.channels.webpush_batch import PushJob, PushOutcome
 from alerts.disaster import AlertContent, AnswerLinks, Language, SafetyLinks, ShelterChoice, compose
 from cloud.db.disaster import DisasterDelivery, DisasterRecipient, ResidentDevice
@@ -48,6 +48,8 @@ IN_FLIGHT_BATCHES = 3
 # stand-ins for a recipient's own answer links while a shared message is composed
 _SAFE_MARK = "\x00safe-link\x00"
 _HELP_MARK = "\x00need-help-link\x00"
+_SAFE_JSON = json.dumps(_SAFE_MARK)[1:-1]
+_HELP_JSON = json.dumps(_HELP_MARK)[1:-1]
 
 
 # --- queueing --------------------------------------------------------------------------------------
@@ -85,8 +87,8 @@ class MessageBook:
         self._shelters = shelters
         self._composed: dict[tuple[Any, ...], tuple[str, str, dict[str, Any]]] = {}
 
-    def message(self, addressee: Addressee) -> tuple[str, str, dict[str, Any]]:
-        """Return title, body and Web Push payload for one addressee, exactly as `compose` writes them."""
+    def message(self, addressee: Addressee) -> tuple[str, str, str]:
+        """Return title, body and Web Push payload (JSON) for one addressee, exactly as `compose` writes them."""
         # compose tells distances to the nearest 10 m: residents a few metres apart share one message
         distance = None if addressee.shelter_distance_m is None else round(addressee.shelter_distance_m / 10)
         key = (addressee.language, addressee.shelter_id, distance, addressee.person)
@@ -97,10 +99,14 @@ class MessageBook:
         if self._links is None:
             return title, body, payload
         own = self._links.links(alert_id=self._alert_id, recipient_id=addressee.recipient_id)
-        body = body.replace(_SAFE_MARK, own.safe).replace(_HELP_MARK, own.need_help)
-        return title, body, {**payload, "body": body, "safe_url": own.safe, "need_help_url": own.need_help}
+        # the links are URL-safe text: JSON writes them as they are, so one replace fills body and fields
+        return (
+            title,
+            body.replace(_SAFE_MARK, own.safe).replace(_HELP_MARK, own.need_help),
+            payload.replace(_SAFE_JSON, own.safe).replace(_HELP_JSON, own.need_help),
+        )
 
-    def _compose(self, addressee: Addressee) -> tuple[str, str, dict[str, Any]]:
+    def _compose(self, addressee: Addressee) -> tuple[str, str, str]:
         shelter = None
         if addressee.shelter_id is not None and addressee.shelter_id in self._shelters:
             shelter = ShelterChoice(
@@ -119,7 +125,8 @@ class MessageBook:
             "safe_url": message.safe_url,
             "need_help_url": message.need_help_url,
         }
-        return message.title, message.body, payload
+        # stored and sent as this text: UTF-8, as the push payload's 4 kB limit counts bytes
+        return message.title, message.body, json.dumps(payload, ensure_ascii=False)
 
 
 def queue_deliveries(
@@ -154,7 +161,7 @@ def queue_deliveries(
                     "address": addressee.address,
                     "title": title,
                     "body": body,
-                    "payload": payload,
+                    "payload_json": payload,
                     "state": "pending",
                     "attempts": 0,
                     "next_attempt_at": now,
@@ -162,11 +169,19 @@ def queue_deliveries(
                 }
             )
         with sessions.begin() as session:
-            session.connection().execute(insert(DELIVERIES), rows)
+            connection = session.connection()
+            connection.execute(_insert_delivery(connection.dialect.name), rows)
         count += len(rows)
         if queued is not None:
             queued()
     return count
+
+
+def _insert_delivery(dialect: str) -> Any:
+    # the payload is JSON text already: bound as text it is stored as written, not encoded twice
+    # (SQLite keeps JSON as text; PostgreSQL wants the text cast to json)
+    text = bindparam("payload_json", type_=Text)
+    return insert(DELIVERIES).values(payload=text if dialect == "sqlite" else cast(text, JSON))
 
 
 def _batched(items: Iterable[Addressee], size: int) -> Iterator[list[Addressee]]:
@@ -199,10 +214,10 @@ class Claimed:
     address: str
     title: str
     body: str
-    payload: dict[str, Any]
+    payload: str  # JSON
     attempts: int
     device_id: int | None
-    subscription: dict[str, Any] | None
+    subscription: tuple[str, str, str] | None  # endpoint, keys.p256dh, keys.auth
 
 
 @dataclass(slots=True)
@@ -325,10 +340,12 @@ class DeliveryDispatcher:
                 d.address,
                 d.title,
                 d.body,
-                d.payload,
+                type_coerce(d.payload, Text).label("payload"),
                 d.attempts,
                 r.device_id,
-                devices.webpush,
+                devices.webpush["endpoint"].as_string().label("endpoint"),
+                devices.webpush[("keys", "p256dh")].as_string().label("p256dh"),
+                devices.webpush[("keys", "auth")].as_string().label("auth"),
             )
             .join_from(DELIVERIES, RECIPIENTS, r.id == d.recipient_id)
             .outerjoin(ResidentDevice.__table__, devices.id == r.device_id)
@@ -353,10 +370,10 @@ class DeliveryDispatcher:
                 address=row.address,
                 title=row.title,
                 body=row.body,
-                payload=row.payload or {},
+                payload=row.payload if isinstance(row.payload, str) else json.dumps(row.payload, ensure_ascii=False),
                 attempts=row.attempts,
                 device_id=row.device_id,
-                subscription=row.webpush or None,
+                subscription=(row.endpoint, row.p256dh, row.auth) if row.endpoint else None,
             )
             for row in rows
         ]
@@ -395,13 +412,10 @@ class DeliveryDispatcher:
     def _push_job(self, delivery: Claimed) -> PushJob | PushResult:
         if delivery.subscription is None or self._webpush is None:
             return PushResult(ok=False, gone=True, error="no Web Push subscription")
-        try:
-            info = parse_subscription(delivery.subscription)
-            keys = info["keys"]
-            payload = json.dumps(delivery.payload, ensure_ascii=False).encode()
-        except (SubscriptionError, ValueError, TypeError) as exc:
-            return PushResult(ok=False, gone=True, error=f"unusable subscription: {exc}")
-        return PushJob(str(info["endpoint"]), str(keys["p256dh"]), str(keys["auth"]), payload)
+        endpoint, p256dh, auth = delivery.subscription
+        if not (p256dh and auth) or not endpoint.startswith(("https://", "http://")):
+            return PushResult(ok=False, gone=True, error="unusable subscription: no keys or no http(s) endpoint")
+        return PushJob(endpoint, p256dh, auth, delivery.payload.encode())
 
     def _apprise_threads(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -484,9 +498,14 @@ class DeliveryDispatcher:
             return
         device = session.get(ResidentDevice, delivery.device_id)
         # only forget the subscription that failed, not one the device sent meanwhile
-        if device is not None and device.webpush == delivery.subscription:
+        if device is not None and device.webpush and _parts(device.webpush) == delivery.subscription:
             device.webpush = None
             log.info("device %d: Web Push subscription expired (%s), removed", delivery.device_id, result.status)
+
+
+def _parts(subscription: dict[str, Any]) -> tuple[str, str, str]:
+    keys = subscription.get("keys") or {}
+    return str(subscription.get("endpoint")), str(keys.get("p256dh")), str(keys.get("auth"))
 
 
 def _in_chunks(connection: Connection, ids: list[int], statement: Any, size: int = 5000) -> None:

@@ -135,7 +135,15 @@ class ReceiverKeys:
     def of(cls, subscription: dict[str, Any]) -> ReceiverKeys:
         """Parse the keys of a PushSubscription's JSON."""
         keys = parse_subscription(subscription)["keys"]
-        public_raw, auth = _unb64(str(keys["p256dh"])), _unb64(str(keys["auth"]))
+        return cls.decode(str(keys["p256dh"]), str(keys["auth"]))
+
+    @classmethod
+    def decode(cls, p256dh: str, auth_b64: str) -> ReceiverKeys:
+        """Parse a subscription's keys.p256dh and keys.auth (base64url)."""
+        try:
+            public_raw, auth = _unb64(p256dh), _unb64(auth_b64)
+        except ValueError as exc:
+            raise SubscriptionError(f"keys are not base64url: {exc}") from None
         try:
             public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_raw)
         except ValueError as exc:

@@ -134,10 +134,7 @@ class _Connection:
 
     async def push(self, job: PushJob) -> PushOutcome:
         try:
-            body = encrypt(
-                ReceiverKeys.of({"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}}),
-                job.payload,
-            )
+            body = encrypt(ReceiverKeys.decode(job.p256dh, job.auth), job.payload)
         except (SubscriptionError, ValueError) as exc:
             return PushOutcome(None, f"unusable subscription: {exc}", unusable=True)
         parts = urlsplit(job.endpoint)
