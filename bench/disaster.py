@@ -40,6 +40,8 @@ import psutil
 import shapely
 from shapely.geometry import Point
 
+from bench.disaster_preview import bench_preview
+
 RESULTS = Path(__file__).resolve().parent / "results" / "disaster.json"
 TAITO, SUMIDA = "13106", "13107"
 CHECKED = 4  # subscriptions whose payload the endpoint keeps, decrypted at the end
@@ -408,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--preview-devices", type=int, default=200_000, help="devices under the preview; 0 skips it")
     args = parser.parse_args(argv)
 
     result: dict[str, Any] = {
@@ -415,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"targeting {args.locations:,} locations …", flush=True)
     result.update(bench_targeting(args.locations, args.baseline_sample))
+    if args.preview_devices:
+        print(f"preview over {args.preview_devices:,} devices, cold and cached …", flush=True)
+        result.update(bench_preview(args.preview_devices))
     print(f"fan-out of {args.messages:,} Web Push messages on {args.workers} worker(s) …", flush=True)
     result.update(bench_fanout(args.messages, args.workers))
     result["targets"] = {
@@ -427,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         "targeting_ms",
         "targeting_baseline_ms",
         "targeting_ratio",
+        "preview_cold_ms",
+        "preview_ms",
         "fanout_s",
         "fanout_per_msg_ms",
         "fanout_peak_rss_mb",

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -60,7 +61,8 @@ from cloud.disaster_delivery import (
     insert_recipients,
     queue_deliveries,
 )
-from maps import Hazard, LocationIndex, Shelter
+from maps import Hazard, Shelter, TargetingCache
+from maps.targeting import Points
 from protocol import Clock
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ DEVICE_TOKEN_PREFIX = "mmd_"
 LINK_SECRET_FILE = "disaster_link_secret"
 ACTIVE_STATES = ("released", "updated")
 EXPIRED = "expired"
+# the kinds of points the targeting cache keeps
+HOMES, LIVE, PEOPLE = "homes", "live", "people"
 EXPIRED_MARK = "【期限切れ】"
 DEFAULT_EXPIRY_H = 24.0
 
@@ -260,6 +264,7 @@ class DisasterDesk:
         self._poll_interval_s = poll_interval_s
         self._expiry = _expiries(expiry_h, expiry_h_by_hazard or {})
         self._expiry_check_s = expiry_check_s
+        self.targeting = TargetingCache()
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
@@ -331,7 +336,9 @@ class DisasterDesk:
             self._apply_change(device, change, now)
             session.add(device)
             session.flush()
-            return device.id, token
+            device_id = device.id
+        self.targeting.invalidate(HOMES, LIVE)
+        return device_id, token
 
     def device_for_token(self, token: str) -> int | None:
         """Return the id of the device a bearer token belongs to, or None."""
@@ -356,7 +363,8 @@ class DisasterDesk:
             if device is None:
                 raise DisasterNotFound(f"device {device_id} not found")
             self._apply_change(device, change, now)
-            return device
+        self.targeting.invalidate(HOMES, LIVE)
+        return device
 
     def set_live_location(self, device_id: int, lat: float, lon: float) -> None:
         """Record a device's live location; refused unless it opted in."""
@@ -368,6 +376,7 @@ class DisasterDesk:
             if not device.live_opt_in:
                 raise DisasterError("live location is off for this device: opt in first")
             device.live_lat, device.live_lon, device.live_at = lat, lon, self._clock.now()
+        self.targeting.invalidate(LIVE)
 
     def delete_device(self, device_id: int) -> None:
         """Delete a device and everything about it (recipient rows, deliveries and answers cascade)."""
@@ -378,6 +387,7 @@ class DisasterDesk:
             deleted = session.execute(delete(ResidentDevice).where(ResidentDevice.id == device_id))
             if getattr(deleted, "rowcount", 1) == 0:
                 raise DisasterNotFound(f"device {device_id} not found")
+        self.targeting.invalidate(HOMES, LIVE)
 
     @staticmethod
     def _apply_change(device: ResidentDevice, change: DeviceChange, now: datetime) -> None:
@@ -454,19 +464,19 @@ class DisasterDesk:
     def preview(self, area: AreaSpec) -> Preview:
         """Count the devices, residents and watched people an area reaches."""
         with self._sessions() as session:
-            located = self._locate(session, area)
-        devices = located.devices_home | located.devices_live
-        with self._sessions() as session:
+            home, live, people = self._locate_keys(session, area)
             households = (
-                set(session.scalars(select(Person.household_id).where(Person.id.in_(located.people))))
-                if located.people
+                set(session.scalars(select(Person.household_id).where(Person.id.in_(people.tolist()))))
+                if len(people)
                 else set()
             )
+        # counted on the arrays: sets of 100,000 ids would cost more than finding them
+        visitors = int((~np.isin(live, home, kind="table")).sum()) if len(live) and len(home) else len(live)
         return Preview(
-            devices=len(devices),
-            residents=len(located.devices_home),
-            visitors=len(devices - located.devices_home),
-            watched_people=len(located.people),
+            devices=len(home) + visitors,
+            residents=len(home),
+            visitors=visitors,
+            watched_people=len(people),
             households=len(households),
         )
 
@@ -725,29 +735,50 @@ class DisasterDesk:
     # --- targeting --------------------------------------------------------------------------------
 
     def _locate(self, session: Session, area: AreaSpec) -> _Located:
+        home, live, people = self._locate_keys(session, area)
+        return _Located(devices_home=_keys(home), devices_live=_keys(live), people=_keys(people))
+
+    def _locate_keys(self, session: Session, area: AreaSpec) -> tuple[NDArray[np.int64], ...]:
+        """Return the ids inside an area: devices by home, devices by live location, watched people."""
         plane = area_plane(area)
         if plane.is_empty:
-            return _Located(set(), set(), set())
-        homes = session.execute(
-            select(ResidentDevice.id, ResidentDevice.home_lat, ResidentDevice.home_lon).where(
-                ResidentDevice.home_lat.is_not(None), ResidentDevice.home_lon.is_not(None)
-            )
-        ).all()
-        lives = session.execute(
-            select(ResidentDevice.id, ResidentDevice.live_lat, ResidentDevice.live_lon).where(
-                ResidentDevice.live_opt_in.is_(True), ResidentDevice.live_lat.is_not(None)
-            )
-        ).all()
-        people = session.execute(
+            nothing = np.empty(0, dtype=np.int64)
+            return nothing, nothing, nothing
+        homes = self.targeting.index(
+            HOMES,
+            lambda: _points(
+                session.execute(
+                    select(ResidentDevice.id, ResidentDevice.home_lat, ResidentDevice.home_lon).where(
+                        ResidentDevice.home_lat.is_not(None), ResidentDevice.home_lon.is_not(None)
+                    )
+                )
+            ),
+        )
+        lives = self.targeting.index(
+            LIVE,
+            lambda: _points(
+                session.execute(
+                    select(ResidentDevice.id, ResidentDevice.live_lat, ResidentDevice.live_lon).where(
+                        ResidentDevice.live_opt_in.is_(True), ResidentDevice.live_lat.is_not(None)
+                    )
+                )
+            ),
+        )
+        # households are written by the API, the CLI and provisioning, some in other processes:
+        # a fingerprint of the (few thousand) homes tells when to rebuild
+        homes_of_people = (
             select(Person.id, Household.lat, Household.lon)
             .join(Household, Person.household_id == Household.id)
             .where(Household.lat.is_not(None), Household.lon.is_not(None))
-        ).all()
-        return _Located(
-            devices_home=_inside(homes, plane),
-            devices_live=_inside(lives, plane),
-            people=_inside(people, plane),
         )
+        listed = homes_of_people.subquery()
+        fingerprint = tuple(
+            session.execute(
+                select(func.count(), func.max(listed.c.id), func.sum(listed.c.lat), func.sum(listed.c.lon))
+            ).one()
+        )
+        people = self.targeting.index(PEOPLE, lambda: _points(session.execute(homes_of_people)), version=fingerprint)
+        return homes.within(plane), lives.within(plane), people.within(plane)
 
     # --- fan-out ----------------------------------------------------------------------------------
 
@@ -1110,12 +1141,14 @@ def _check_point(lat: float, lon: float) -> None:
         raise DisasterError(f"not a location: {lat}, {lon}")
 
 
-def _inside(rows: Sequence[Any], plane: Any) -> set[int]:
-    if not rows:
-        return set()
-    data = np.array([(row[0], row[1], row[2]) for row in rows], dtype=np.float64)
-    index = LocationIndex.from_latlon(data[:, 0].astype(np.int64), data[:, 1], data[:, 2])
-    return {int(key) for key in index.within(plane)}
+def _points(rows: Iterable[Any]) -> Points:
+    """Return (keys, lat, lon) arrays of (id, lat, lon) rows."""
+    data = np.array([tuple(row) for row in rows], dtype=np.float64).reshape(-1, 3)
+    return data[:, 0].astype(np.int64), data[:, 1], data[:, 2]
+
+
+def _keys(found: NDArray[np.int64]) -> set[int]:
+    return set(found.tolist())
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -23,7 +23,7 @@ from maps.projection import (
     geometry_to_plane,
     to_plane,
 )
-from maps.targeting import LocationIndex, area_in_plane, keys_within, project_points
+from maps.targeting import LocationIndex, TargetingCache, area_in_plane, keys_within, project_points
 
 __all__ = [
     "JGD2011_PLANE_IX",
@@ -35,6 +35,7 @@ __all__ = [
     "Municipality",
     "MunicipalityNames",
     "Shelter",
+    "TargetingCache",
     "area_in_plane",
     "distance_m",
     "emergency_sites",

@@ -8,6 +8,8 @@ the grid only decides which points need the test.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -168,6 +170,49 @@ class LocationIndex:
             hit = shapely.intersects_xy(area_plane, self._x[candidates], self._y[candidates])
             accepted = np.concatenate((accepted, candidates[hit]))
         return accepted
+
+
+Points = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]  # keys, lat, lon
+
+
+class TargetingCache:
+    """Location indexes kept between previews and fan-outs, each rebuilt only when its points changed.
+
+    A kind of points ("homes", "live", …) is dropped by `invalidate(kind)` after a write that
+    moved, added or removed one (call it after the write commits), or rebuilt when the `version`
+    its caller passes differs from the one it was built at (for data written elsewhere, where a
+    cheap fingerprint tells a change). An index whose kind was invalidated while it was being
+    built is used once and not kept, so a write is never hidden by a build that read before it.
+    """
+
+    def __init__(self, *, cell_m: float = DEFAULT_CELL_M) -> None:
+        self.cell_m = cell_m
+        self.builds = 0  # how many indexes were built (tests and the benchmark read it)
+        self._lock = threading.Lock()
+        self._indexes: dict[str, tuple[Hashable, LocationIndex]] = {}
+        self._generations: dict[str, int] = {}
+
+    def index(self, kind: str, load: Callable[[], Points], *, version: Hashable = None) -> LocationIndex:
+        """Return the index of one kind of points, building it from `load()` when missing or stale."""
+        with self._lock:
+            kept = self._indexes.get(kind)
+            if kept is not None and kept[0] == version:
+                return kept[1]
+            generation = self._generations.setdefault(kind, 0)
+        keys, lat, lon = load()
+        index = LocationIndex.from_latlon(keys, lat, lon, cell_m=self.cell_m)
+        with self._lock:
+            self.builds += 1
+            if self._generations.get(kind) == generation:
+                self._indexes[kind] = (version, index)
+        return index
+
+    def invalidate(self, *kinds: str) -> None:
+        """Forget the indexes of these kinds (all kinds when none is named)."""
+        with self._lock:
+            for kind in kinds or tuple(self._generations):
+                self._generations[kind] = self._generations.get(kind, 0) + 1
+                self._indexes.pop(kind, None)
 
 
 def keys_within(index: LocationIndex, area_lonlat: BaseGeometry, *, buffer_m: float = 0.0) -> set[int]:
