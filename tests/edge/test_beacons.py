@@ -13,6 +13,8 @@ Sources of the bytes (copied verbatim as hex strings):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from edge.beacons import (
     parse_ad_structures,
     parse_frames,
 )
-from edge.drivers import TagPresence, TagReport
+from edge.drivers import BleBeaconDriver, TagPresence, TagReport
 from firmware_config import BleBeaconDevice, GatewaySettings
 from protocol import ManualClock
 from tests.edge.conftest import GW, MqttRecorder, running_agent
@@ -40,6 +42,7 @@ ALTBEACON_EDDYSTONE_UID = (
 ALTBEACON_EDDYSTONE_TLM = "0201060303aafe1516aafe2001021203130414243405152535"
 MULTI_BEACON_IBEACON = "02011A1AFF4C00021583256B7478D043A4826905F9DC8A44BA00100020C6"
 START = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+UID_ADVERT = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
 
 
 def frames_of(hex_bytes: str) -> list[object]:
@@ -91,8 +94,7 @@ def scanner() -> BleBeaconDevice:
 def test_a_tag_heard_strongly_is_home_and_silence_makes_it_away() -> None:
     """A registered tag becomes home when heard, stays through a short gap, leaves after the timeout."""
     presence = TagPresence(scanner())
-    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
-    assert presence.heard(advert, -60, START) == [
+    assert presence.heard(UID_ADVERT, -60, START) == [
         TagReport("tag-hanako", home=True, changed=True, rssi_dbm=-60, last_heard=START)
     ]
     assert presence.check(START + timedelta(seconds=30)) == []
@@ -104,12 +106,11 @@ def test_a_tag_heard_strongly_is_home_and_silence_makes_it_away() -> None:
 def test_a_weak_advertisement_of_a_tag_at_home_changes_nothing_but_lingering_far_away_does() -> None:
     """One weak advertisement is smoothed away; heard only weakly for the whole timeout, the tag is away."""
     presence = TagPresence(scanner())
-    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
-    presence.heard(advert, -60, START)
-    assert presence.heard(advert, -100, START + timedelta(seconds=20)) == []
+    presence.heard(UID_ADVERT, -60, START)
+    assert presence.heard(UID_ADVERT, -100, START + timedelta(seconds=20)) == []
     assert presence.check(START + timedelta(seconds=70)) == []  # the weak one was still above the line
     for second in range(80, 140, 10):
-        presence.heard(advert, -110, START + timedelta(seconds=second))
+        presence.heard(UID_ADVERT, -110, START + timedelta(seconds=second))
     [report] = presence.check(START + timedelta(seconds=140))
     assert not report.home and report.changed
 
@@ -127,8 +128,7 @@ def test_a_tag_never_heard_since_start_counts_as_not_home_after_the_timeout() ->
 def test_one_weak_advertisement_does_not_make_a_tag_home() -> None:
     """A far-away tag (smoothed RSSI below the threshold) is not counted home."""
     presence = TagPresence(scanner())
-    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
-    assert presence.heard(advert, -100, START) == []
+    assert presence.heard(UID_ADVERT, -100, START) == []
     assert not presence.is_home("tag-hanako")
 
 
@@ -162,15 +162,23 @@ def presence_states(recorder: MqttRecorder) -> list[str]:
     return [item.body["state"] for item in recorder.on("/presence")]
 
 
+@contextmanager
+def tag_heard_at_home(
+    tmp_path: Path, mosquitto: MosquittoBroker, pins: MockFactory
+) -> Iterator[tuple[BleBeaconDriver, ManualClock]]:
+    """Run the agent with the home scanner on a manual clock, the tag heard once at -60 dBm."""
+    clock = ManualClock(START)
+    with running_agent(home_scanner_settings(tmp_path, mosquitto), pins=pins, clock=clock) as agent:
+        scanner_driver = agent.ble_driver("ble-entrance")
+        scanner_driver.on_advertisement(UID_ADVERT, -60)
+        yield scanner_driver, clock
+
+
 def test_the_gateway_publishes_home_then_not_home_after_the_timeout(
     tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
 ) -> None:
     """A tag heard at home gives "home" (and a fix) at the broker; silence past away_after_s gives "not_home"."""
-    clock = ManualClock(START)
-    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
-    with running_agent(home_scanner_settings(tmp_path, mosquitto), pins=pins, clock=clock) as agent:
-        scanner_driver = agent.ble_driver("ble-entrance")
-        scanner_driver.on_advertisement(advert, -60)
+    with tag_heard_at_home(tmp_path, mosquitto, pins) as (scanner_driver, clock):
         [home] = recorder.wait_for("/presence")
         assert home.body["device_id"] == "tag-hanako" and home.body["state"] == "home"
         assert home.body["rssi_dbm"] == -60 and home.body["last_heard"].startswith("2026-11-26T00:00:00")
@@ -188,16 +196,12 @@ def test_one_weak_or_missed_advertisement_does_not_send_not_home(
     tmp_path: Path, mosquitto: MosquittoBroker, recorder: MqttRecorder, pins: MockFactory
 ) -> None:
     """A weak advertisement and a 40 s gap inside the timeout leave the tag home: one "home" only."""
-    clock = ManualClock(START)
-    advert = parse_ad_structures(bytes.fromhex(ALTBEACON_EDDYSTONE_UID))
-    with running_agent(home_scanner_settings(tmp_path, mosquitto), pins=pins, clock=clock) as agent:
-        scanner_driver = agent.ble_driver("ble-entrance")
-        scanner_driver.on_advertisement(advert, -60)
+    with tag_heard_at_home(tmp_path, mosquitto, pins) as (scanner_driver, clock):
         recorder.wait_for("/presence")
         for step, rssi in ((10, -100), (40, None), (45, -62), (100, None)):
             clock.set(START + timedelta(seconds=step))
             if rssi is not None:
-                scanner_driver.on_advertisement(advert, rssi)
+                scanner_driver.on_advertisement(UID_ADVERT, rssi)
             scanner_driver.check()
         # 60 s after the last strong advertisement the tag is away; the outbox sends in order, so
         # anything the steps above caused arrives before this

@@ -83,6 +83,15 @@ def presence_shown(service: CloudService) -> dict[str, Any] | None:
     return presence
 
 
+def wait_presence(service: CloudService, state: str) -> dict[str, Any]:
+    """Wait until the trackers API shows the tag in `state`; return its presence."""
+    return wait_until(
+        lambda: (shown := presence_shown(service)) and shown["state"] == state and shown,
+        timeout=15,
+        what=f"presence {state} in the API",
+    )
+
+
 def night_alerts(service: CloudService) -> list[Alert]:
     with service.sessions() as session:
         query = select(Alert).where(Alert.household_id == HOUSEHOLD, Alert.rule == "left_home_at_night")
@@ -99,15 +108,11 @@ def test_a_tag_no_longer_heard_at_night_reaches_the_family_and_shows_not_home(
     service = start_cloud(NIGHT)
     with gateway(tmp_path, mosquitto, NIGHT) as home_gateway:
         home_gateway.command(f"advert ble-entrance {TAG_ADVERT} -60")
-        home = wait_until(lambda: presence_shown(service), timeout=15, what="presence home in the API")
-        assert home["state"] == "home" and home["since_local"] == "22:30" and home["rssi_dbm"] == -60
+        home = wait_presence(service, "home")
+        assert home["since_local"] == "22:30" and home["rssi_dbm"] == -60
         home_gateway.command("advance 121")
         [notification] = receiver.wait_for(FAMILY, timeout=15)
-        away = wait_until(
-            lambda: (shown := presence_shown(service)) and shown["state"] == "not_home" and shown,
-            timeout=15,
-            what="presence not_home in the API",
-        )
+        away = wait_presence(service, "not_home")
         assert "田中花子さんが夜に自宅を離れました" in notification.title
         assert "見守りタグが22:30から自宅で検知されていません" in notification.message
         assert away["since_local"] == "22:30"
@@ -117,11 +122,7 @@ def test_a_tag_no_longer_heard_at_night_reaches_the_family_and_shows_not_home(
         wait_until(
             lambda: [alert.state for alert in night_alerts(service)] == ["resolved"], timeout=15, what="alert resolved"
         )
-        back = wait_until(
-            lambda: (shown := presence_shown(service)) and shown["state"] == "home" and shown,
-            timeout=15,
-            what="presence home again in the API",
-        )
+        back = wait_presence(service, "home")
     assert back["since_local"] == "22:32"
 
 
@@ -136,11 +137,7 @@ def test_going_out_by_day_raises_nothing(
     with gateway(tmp_path, mosquitto, NOON) as home_gateway:
         home_gateway.command(f"advert ble-entrance {TAG_ADVERT} -60")
         home_gateway.command("advance 121")
-        away = wait_until(
-            lambda: (shown := presence_shown(service)) and shown["state"] == "not_home" and shown,
-            timeout=15,
-            what="presence not_home in the API",
-        )
+        away = wait_presence(service, "not_home")
         assert away["since_local"] == "12:00"
         # back in the evening, out again at 22:27: only that departure is news
         home_gateway.command("advance 37500")
