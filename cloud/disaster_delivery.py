@@ -43,7 +43,7 @@ DELIVERIES = DisasterDelivery.__table__
 RECIPIENTS = DisasterRecipient.__table__
 SENDING = "sending"
 CLAIM_BATCH = 2000
-QUEUE_CHUNK = 5000
+QUEUE_CHUNK = 2000
 IN_FLIGHT_BATCHES = 3
 # stand-ins for a recipient's own answer links while a shared message is composed
 _SAFE_MARK = "\x00safe-link\x00"

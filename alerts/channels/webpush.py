@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -28,6 +29,10 @@ from py_vapid import Vapid02
 
 if TYPE_CHECKING:
     from alerts.channels.webpush_batch import PushSettings, WebPushFanOut
+
+_BLOCK = 64  # SHA-256's block size
+_INNER = bytes(byte ^ 0x36 for byte in range(256))
+_OUTER = bytes(byte ^ 0x5C for byte in range(256))
 
 VAPID_FILE = "vapid_private.pem"
 VAPID_LIFETIME_S = 12 * 3600
@@ -158,8 +163,12 @@ def _unb64(text: str) -> bytes:
 
 
 def _hmac(key: bytes, message: bytes) -> bytes:
-    # the standard library's one-shot HMAC: a third of the cost of building an HMAC object
-    return hmac.digest(key, message, "sha256")
+    # HMAC-SHA256 (RFC 2104) on hashlib: OpenSSL 3 looks the digest up again on every one-shot
+    # hmac.digest call, which makes that twice as slow for the short keys used here (16/32 bytes)
+    if len(key) > _BLOCK:
+        return hmac.digest(key, message, "sha256")
+    padded = key.ljust(_BLOCK, b"\0")
+    return sha256(padded.translate(_OUTER) + sha256(padded.translate(_INNER) + message).digest()).digest()
 
 
 def encrypt(receiver: ReceiverKeys | dict[str, Any], payload: bytes) -> bytes:

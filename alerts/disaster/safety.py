@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-import hmac
-import json
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -43,7 +42,9 @@ class SafetyLinks:
         self._serializer = URLSafeSerializer(secret, salt=SALT)
         self._base_url = base_url.rstrip("/")
         signer = self._serializer.make_signer()
-        self._key = signer.derive_key()
+        key = signer.derive_key().ljust(64, b"\0")  # HMAC-SHA1 with the derived key, its pads hashed once
+        self._inner = hashlib.sha1(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha1(bytes(byte ^ 0x5C for byte in key))
         self._separator = signer.sep.decode()
         # a fan-out signs two links per resident: the same token as itsdangerous writes, at a sixth
         # of its cost, unless this itsdangerous signs differently (then its own, slower path is used)
@@ -58,9 +59,12 @@ class SafetyLinks:
 
     def _sign(self, value: list[int | str]) -> str:
         # what URLSafeSerializer.dumps writes for a payload too short to compress: base64url(JSON).base64url(HMAC)
-        payload = _b64(json.dumps(value, separators=(",", ":")).encode())
-        signature = _b64(hmac.digest(self._key, payload.encode(), "sha1"))
-        return f"{payload}{self._separator}{signature}"
+        alert_id, recipient_id, answer = value
+        payload = _b64(f'[{int(alert_id)},{int(recipient_id)},"{answer}"]'.encode())
+        inner, outer = self._inner.copy(), self._outer.copy()
+        inner.update(payload.encode())
+        outer.update(inner.digest())
+        return f"{payload}{self._separator}{_b64(outer.digest())}"
 
     def links(self, *, alert_id: int, recipient_id: int) -> AnswerLinks:
         """Return the recipient's two one-tap links."""
