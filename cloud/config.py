@@ -33,7 +33,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in data_dir/mimamori.db.")
-    telemetry_url: str = Field(default="", description="Telemetry store URL; default SQLite in data_dir/telemetry.db.")
+    telemetry_url: str = Field(
+        default="",
+        description="Telemetry store: sqlite:///path (default data_dir/telemetry.db) or victoriametrics+http://host:8428.",
+    )
 
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
@@ -111,6 +114,13 @@ class Settings(BaseSettings):
         if not values.get("telemetry_url"):
             values["telemetry_url"] = f"sqlite:///{data_dir / 'telemetry.db'}"
         return values
+
+    @field_validator("telemetry_url")
+    @classmethod
+    def _known_telemetry_store(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "victoriametrics+http://", "victoriametrics+https://")):
+            raise ValueError("use sqlite:///path/telemetry.db or victoriametrics+http://host:8428")
+        return value
 
     @field_validator("api_port", mode="before")
     @classmethod
