@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
+from cloud.config import Settings
 from cloud.service import CloudService
 from cloud.telemetry import (
     Sample,
@@ -218,3 +220,11 @@ def test_a_published_reading_reaches_the_charts_through_victoriametrics(
         assert isinstance(service.telemetry, VictoriaMetricsTelemetryStore)
     finally:
         server.stop()
+
+
+def test_settings_refuse_a_telemetry_url_of_no_known_store(tmp_path: Path) -> None:
+    """MIMAMORI_TELEMETRY_URL of an unknown kind stops the start with a message naming the variable."""
+    with pytest.raises(ValidationError, match="telemetry_url"):
+        Settings(data_dir=tmp_path, telemetry_url="influxdb://localhost:8086/mimamori")
+
+    assert Settings(data_dir=tmp_path, telemetry_url="victoriametrics+http://vm:8428").telemetry_url.startswith("victo")
