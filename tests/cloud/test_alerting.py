@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,10 +23,11 @@ INSTALLER = ContactSpec("鈴木 設置", "installer", ["json://127.0.0.1:9/suzuk
 
 
 @pytest.fixture
-def sessions(tmp_path: Path, database_url: str) -> sessionmaker[Session]:
+def sessions(tmp_path: Path, database_url: str) -> Iterator[sessionmaker[Session]]:
     store = entity_store(tmp_path, database_url)
     add_home(store, [FAMILY, DAUGHTER, CASEWORKER, INSTALLER])
-    return store
+    yield store
+    store.kw["bind"].dispose()  # give PostgreSQL its connections back
 
 
 @pytest.fixture
