@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from cloud.provisioning import add_contact
 from cloud.service import CloudService
 from protocol import EventKind, Metric, Reading, ReadingBatch, TopicKind, encode, new_message_id, topic_for
 from tests.cloud.conftest import GATEWAY, START, GatewayPublisher, event, events_topic
@@ -190,3 +191,13 @@ def test_family_member_sets_quiet_hours(page: Page, site: CloudService) -> None:
     page.get_by_label("終了").fill("07:00")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("#saved")).to_have_text("保存しました")
+
+
+def test_family_member_sees_the_caseworker_but_cannot_change_their_settings(page: Page, site: CloudService) -> None:
+    """The ward's contacts are listed for the family, without a form to mute them."""
+    assert site.api_url is not None
+    add_contact(site.sessions, household_id=HOUSEHOLD, name="佐藤ケースワーカー", role="caseworker", channels=[])
+    log_in(page, site.api_url, "ichiro")
+    expect(page.locator("#others")).to_contain_text("佐藤ケースワーカー — ケースワーカー")
+    expect(page.locator("#settings fieldset[data-contact]")).to_have_count(1)
+    expect(page.locator("#settings")).not_to_contain_text("佐藤ケースワーカー")
