@@ -796,13 +796,16 @@ class DisasterDesk:
 
     def _fan_out(self, job: _Job) -> None:
         now = self._clock.now()
+        # short transactions, one step each: every session holds SQLite's write lock, and the
+        # sender must claim and record batches while a ward's recipients are being written
         with self._sessions.begin() as session:
             alert = self._row(session, job.alert_id)
             content = content_of(alert)
             version = len(alert.versions)
-            if job.purpose != "cancel":
-                located = self._locate(session, content.area)
-                self._add_recipients(session, job.alert_id, content.hazard, located, now)
+            located = self._locate(session, content.area) if job.purpose != "cancel" else None
+        if located is not None:
+            self._add_recipients(job.alert_id, content.hazard, located, now)
+        with self._sessions.begin() as session:
             addressees = self._addressees(session, job.alert_id)
         book = MessageBook(
             content,
@@ -824,10 +827,48 @@ class DisasterDesk:
         log.info("disaster alert %d (%s): %d deliveries queued", job.alert_id, job.purpose, count)
         self._wakeup.set()
 
-    def _add_recipients(
-        self, session: Session, alert_id: int, hazard: Hazard, located: _Located, now: datetime
-    ) -> None:
+    def _add_recipients(self, alert_id: int, hazard: Hazard, located: _Located, now: datetime) -> None:
         """Add a recipient row for everyone newly inside; (re)choose everyone's shelter."""
+        with self._sessions.begin() as session:
+            known, fresh = self._recipients_known_and_fresh(session, alert_id, located)
+        if not known and not fresh:
+            return
+        choices = ShelterFinder(hazard).nearest_many(
+            np.array([row.lat for row in known] + [row["lat"] for row in fresh], dtype=np.float64),
+            np.array([row.lon for row in known] + [row["lon"] for row in fresh], dtype=np.float64),
+        )
+        shelters = [
+            {
+                "shelter_id": choice.shelter.id if choice else None,
+                "shelter_name": choice.shelter.name if choice else None,
+                "shelter_distance_m": round(choice.distance_m, 1) if choice else None,
+            }
+            for choice in choices
+        ]
+        for row, shelter in zip(fresh, shelters[len(known) :], strict=True):
+            row.update(shelter, alert_id=alert_id, created_at=now)
+        insert_recipients(self._sessions, fresh)
+        if known:
+            with self._sessions.begin() as session:
+                session.connection().execute(
+                    update(RECIPIENTS)
+                    .where(RECIPIENTS.c.id == bindparam("b_id"))
+                    .values(
+                        shelter_id=bindparam("b_shelter_id"),
+                        shelter_name=bindparam("b_shelter_name"),
+                        shelter_distance_m=bindparam("b_shelter_distance_m"),
+                    ),
+                    [
+                        {"b_id": row.id, **{f"b_{key}": value for key, value in shelter.items()}}
+                        for row, shelter in zip(known, shelters, strict=False)
+                    ],
+                )
+
+    @staticmethod
+    def _recipients_known_and_fresh(
+        session: Session, alert_id: int, located: _Located
+    ) -> tuple[list[Any], list[dict[str, Any]]]:
+        """Return the alert's recipients so far, and rows for the devices and people newly inside."""
         recipients = RECIPIENTS.c
         known = session.execute(
             select(recipients.id, recipients.device_id, recipients.person_id, recipients.lat, recipients.lon).where(
@@ -871,37 +912,7 @@ class DisasterDesk:
                         "lon": lon,
                     }
                 )
-        if not known and not fresh:
-            return
-        choices = ShelterFinder(hazard).nearest_many(
-            np.array([row.lat for row in known] + [row["lat"] for row in fresh], dtype=np.float64),
-            np.array([row.lon for row in known] + [row["lon"] for row in fresh], dtype=np.float64),
-        )
-        shelters = [
-            {
-                "shelter_id": choice.shelter.id if choice else None,
-                "shelter_name": choice.shelter.name if choice else None,
-                "shelter_distance_m": round(choice.distance_m, 1) if choice else None,
-            }
-            for choice in choices
-        ]
-        for row, shelter in zip(fresh, shelters[len(known) :], strict=True):
-            row.update(shelter, alert_id=alert_id, created_at=now)
-        insert_recipients(session, fresh)
-        if known:
-            session.connection().execute(
-                update(RECIPIENTS)
-                .where(recipients.id == bindparam("b_id"))
-                .values(
-                    shelter_id=bindparam("b_shelter_id"),
-                    shelter_name=bindparam("b_shelter_name"),
-                    shelter_distance_m=bindparam("b_shelter_distance_m"),
-                ),
-                [
-                    {"b_id": row.id, **{f"b_{key}": value for key, value in shelter.items()}}
-                    for row, shelter in zip(known, shelters, strict=False)
-                ],
-            )
+        return list(known), fresh
 
     @staticmethod
     def _addressees(session: Session, alert_id: int) -> list[Addressee]:

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Text, bindparam, cast, insert, select, type_coerce, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.channels import NotificationChannel
@@ -195,11 +196,28 @@ def _batched(items: Iterable[Addressee], size: int) -> Iterator[list[Addressee]]
         yield part
 
 
-def insert_recipients(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert recipient rows with one Core statement per few thousand."""
-    connection = session.connection()
+def insert_recipients(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert recipient rows, a transaction per few thousand; return how many were written.
+
+    A device deleted since it was found fails its chunk on the foreign key: that chunk is then
+    written row by row, leaving out the rows that fail.
+    """
+    written = 0
     for start in range(0, len(rows), QUEUE_CHUNK):
-        connection.execute(insert(RECIPIENTS), list(rows[start : start + QUEUE_CHUNK]))
+        chunk = list(rows[start : start + QUEUE_CHUNK])
+        try:
+            with sessions.begin() as session:
+                session.connection().execute(insert(RECIPIENTS), chunk)
+            written += len(chunk)
+        except IntegrityError:
+            for row in chunk:
+                try:
+                    with sessions.begin() as session:
+                        session.connection().execute(insert(RECIPIENTS), row)
+                    written += 1
+                except IntegrityError:
+                    log.info("recipient left out (its device or person is gone): %s", row.get("device_id"))
+    return written
 
 
 # --- sending ---------------------------------------------------------------------------------------
