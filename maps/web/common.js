@@ -26,7 +26,8 @@ const MESSAGES = {
     "family.language": "通知の言語", "family.active": "通知を受け取る", "family.save": "保存", "family.saved": "保存しました",
     "family.quiet": "通知しない時間帯", "family.quiet_start": "開始", "family.quiet_end": "終了",
     "family.quiet_help": "緊急のアラートは時間帯に関わらず届きます。空欄で解除。", "family.channels": "通知の方法",
-    "family.others": "ほかに通知される人（区が設定します）", "role.caseworker": "ケースワーカー", "role.oncall": "当番", "role.installer": "設置担当", "family.notfound": "この世帯は表示できません",
+    "family.others": "ほかに通知される人（区が設定します）",
+    "presence.home": "在宅（見守りタグを自宅で検知）", "presence.not_home": "外出中（見守りタグを自宅で検知していません）", "presence.since": "から", "role.caseworker": "ケースワーカー", "role.oncall": "当番", "role.installer": "設置担当", "family.notfound": "この世帯は表示できません",
     "resident.title": "台東区 防災アプリ", "resident.language": "言語", "resident.large": "大きな文字", "resident.contrast": "ハイコントラスト",
     "resident.home": "自宅の場所", "resident.home_help": "地図をタップして自宅の場所を設定", "resident.live": "現在地を使う",
     "resident.push": "通知を受け取る", "resident.push_slot": "この端末では通知を受け取れません", "resident.alerts": "現在の警報",
@@ -95,7 +96,8 @@ const MESSAGES = {
     "family.language": "Language", "family.active": "Receive notifications", "family.save": "Save", "family.saved": "Saved",
     "family.quiet": "Quiet hours", "family.quiet_start": "From", "family.quiet_end": "Until",
     "family.quiet_help": "Emergencies always reach you. Leave empty to turn off.", "family.channels": "Channels",
-    "family.others": "Also notified (set by the ward)", "role.caseworker": "Caseworker", "role.oncall": "On call", "role.installer": "Installer", "family.notfound": "This household cannot be shown",
+    "family.others": "Also notified (set by the ward)",
+    "presence.home": "At home (tag heard at home)", "presence.not_home": "Out (tag not heard at home)", "presence.since": "since", "role.caseworker": "Caseworker", "role.oncall": "On call", "role.installer": "Installer", "family.notfound": "This household cannot be shown",
     "resident.title": "Taito City disaster app", "resident.language": "Language", "resident.large": "Large text", "resident.contrast": "High contrast",
     "resident.home": "Home location", "resident.home_help": "Tap the map to set your home", "resident.live": "Use my location",
     "resident.push": "Get notifications", "resident.push_slot": "Notifications are not available on this device", "resident.alerts": "Current alerts",
@@ -190,6 +192,12 @@ const mm = {
     const options = { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit", hour12: false };
     if (withDate) { options.month = "2-digit"; options.day = "2-digit"; }
     return new Intl.DateTimeFormat(mm.lang === "en" ? "en-GB" : "ja-JP", options).format(new Date(iso));
+  },
+  // "at home — since 22:30" of a tracker's BLE tag, or "" before the gateway's first report
+  presenceText(presence) {
+    if (!presence) return "";
+    const since = mm.lang === "ja" ? `${presence.since_local}${mm.t("presence.since")}` : `${mm.t("presence.since")} ${presence.since_local}`;
+    return `${mm.t("presence." + presence.state)} — ${since}`;
   },
   esc(text) { const div = document.createElement("div"); div.textContent = text == null ? "" : String(text); return div.innerHTML; },
 };

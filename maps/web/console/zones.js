@@ -66,6 +66,8 @@ function renderZoneList(fit) {
   if (!document.getElementById("zone-person")) return;
   if (document.getElementById("zone-person").options.length !== (state.trackers || []).length || !chosenTracker()) fillPeople();
   const list = document.getElementById("zone-list");
+  const tracker = (state.trackers || []).find((t) => t.id === chosenTracker());
+  document.getElementById("zone-presence").textContent = tracker ? mm.presenceText(tracker.presence) : "";
   const zones = (state.zones && state.zones.get(chosenTracker())) || [];
   list.innerHTML = zones.length ? "" : `<li class="empty meta">${mm.esc(mm.t("zone.empty"))}</li>`;
   for (const zone of zones) {
