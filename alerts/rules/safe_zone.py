@@ -95,12 +95,6 @@ def _minute(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
 
-def _in_window(minute: NDArray[np.float64], start: int, end: int) -> NDArray[np.bool_]:
-    if start < end:
-        return np.asarray((minute >= start) & (minute < end))
-    return np.asarray((minute >= start) | (minute < end))
-
-
 def _epoch(report: TagPresenceReport) -> float:
     return report.ts.timestamp()
 
@@ -272,9 +266,8 @@ class SafeZoneWatch:
         self.pending[out] += 1
         waited = epoch_s[out_rows] - self.pending_since[out]
         confirm = ~self.outside[out] & ((self.pending[out] >= config.confirm_fixes) | (waited >= config.confirm_s))
-        night_start, night_end = _minute(config.night_start), _minute(config.night_end)
         for row, t in zip(out_rows[confirm], out[confirm], strict=True):
-            signals += self._exited(int(t), row, distance, zone, accuracy, epoch_s, minutes, night_start, night_end)
+            signals += self._exited(int(t), row, distance, zone, accuracy, epoch_s)
         # the tag's battery
         with np.errstate(invalid="ignore"):
             low = battery < config.battery_low_pct
@@ -299,9 +292,6 @@ class SafeZoneWatch:
         zone: NDArray[np.int64],
         accuracy: NDArray[np.float64],
         epoch_s: NDArray[np.float64],
-        minutes: NDArray[np.float64],
-        night_start: int,
-        night_end: int,
     ) -> list[AlertSignal]:
         self.outside[t] = True
         # the exit happened when the first clearly-outside fix came, not when it was confirmed
@@ -317,7 +307,8 @@ class SafeZoneWatch:
             "exited_at": _iso(float(self.exited_at[t])),
         }
         signals = [self._signal(t, RuleName.SAFE_ZONE_EXIT, "raise", Severity.HIGH, facts, at=float(epoch_s[row]))]
-        at_night = bool(_in_window(minutes[row : row + 1], night_start, night_end)[0])
+        # the household's night hours, as for a tag that stops being heard at home
+        at_night = self._at_night(t, datetime.fromtimestamp(float(self.exited_at[t]), UTC))
         if nearest.kind is ZoneKind.HOME and at_night:
             self.night_raised[t] = True
             signals.append(

@@ -17,7 +17,12 @@ NOON = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo
 MIDNIGHT = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 00:00 in Tokyo
 
 
-def watch(*, not_back_by: time | None = None, zone_hours: tuple[time, time] | None = None) -> SafeZoneWatch:
+def watch(
+    *,
+    not_back_by: time | None = None,
+    zone_hours: tuple[time, time] | None = None,
+    night: tuple[time, time] | None = None,
+) -> SafeZoneWatch:
     zone = SafeZone(
         zone_id="home",
         tracker_id="trk-hanako",
@@ -28,7 +33,14 @@ def watch(*, not_back_by: time | None = None, zone_hours: tuple[time, time] | No
         active_from=zone_hours[0] if zone_hours else None,
         active_to=zone_hours[1] if zone_hours else None,
     )
-    profile = TrackerProfile("trk-hanako", "taito-0001", "田中花子", not_back_by=not_back_by)
+    profile = TrackerProfile(
+        "trk-hanako",
+        "taito-0001",
+        "田中花子",
+        not_back_by=not_back_by,
+        night_start=night[0] if night else None,
+        night_end=night[1] if night else None,
+    )
     return SafeZoneWatch(trackers=[profile], zones=ZoneIndex([zone], tracker_ids=["trk-hanako"]))
 
 
@@ -103,6 +115,17 @@ def test_leaving_home_at_night_is_critical() -> None:
     signals = walk(watch(), [300, 320], start=MIDNIGHT)
     assert rules(signals) == [RuleName.SAFE_ZONE_EXIT, RuleName.LEFT_HOME_AT_NIGHT]
     assert signals[1].severity is Severity.CRITICAL
+
+
+def test_the_households_night_hours_decide_what_night_is() -> None:
+    """Leaving home at 21:30 is "at night" for a household whose nights start at 21:00, not by default."""
+    half_past_nine = NOON + timedelta(hours=9, minutes=30)
+    assert rules(walk(watch(), [300, 320], start=half_past_nine)) == [RuleName.SAFE_ZONE_EXIT]
+    early = watch(night=(time(21, 0), time(7, 0)))
+    assert rules(walk(early, [300, 320], start=half_past_nine)) == [
+        RuleName.SAFE_ZONE_EXIT,
+        RuleName.LEFT_HOME_AT_NIGHT,
+    ]
 
 
 def test_no_fix_for_fifteen_minutes_while_out_raises_and_a_fix_clears() -> None:
