@@ -56,6 +56,13 @@ class PushResult:
     error: str | None = None
 
 
+def answered(status: int) -> PushResult:
+    """Return what a push service's HTTP status means: sent, gone (404/410: remove it), or failed."""
+    if status < 300:
+        return PushResult(ok=True, status=status)
+    return PushResult(ok=False, status=status, gone=status in GONE_STATUSES, error=f"push service answered {status}")
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedPush:
     """One encrypted request, ready to POST."""
@@ -233,14 +240,7 @@ class WebPushChannel:
             response = self._client.post(prepared.endpoint, content=prepared.body, headers=prepared.headers)
         except httpx.HTTPError as exc:
             return PushResult(ok=False, error=f"{type(exc).__name__}: {exc}")
-        if response.status_code < 300:
-            return PushResult(ok=True, status=response.status_code)
-        return PushResult(
-            ok=False,
-            status=response.status_code,
-            gone=response.status_code in GONE_STATUSES,
-            error=f"push service answered {response.status_code}",
-        )
+        return answered(response.status_code)
 
     def describe(self, subscription: dict[str, Any]) -> str:
         """Name the push service (scheme and host) for the delivery log."""

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from alerts.channels.webpush import GONE_STATUSES, PushResult, ReceiverKeys, SubscriptionError, encrypt
+from alerts.channels.webpush import PushResult, ReceiverKeys, SubscriptionError, answered, encrypt
 
 # below this many messages a batch is sent in the caller's thread
 IN_PROCESS_LIMIT = 64
@@ -56,14 +56,7 @@ class PushOutcome(NamedTuple):
             return PushResult(ok=False, gone=True, error=self.error)
         if self.status is None:
             return PushResult(ok=False, error=self.error)
-        if self.status < 300:
-            return PushResult(ok=True, status=self.status)
-        return PushResult(
-            ok=False,
-            status=self.status,
-            gone=self.status in GONE_STATUSES,
-            error=f"push service answered {self.status}",
-        )
+        return answered(self.status)
 
 
 class PushSettings(NamedTuple):
