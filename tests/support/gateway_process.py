@@ -11,10 +11,11 @@
         gateway.kill()                               # SIGKILL: the broker sends the Last Will
 
 `GatewayProcess` runs ``python -m tests.support.mock_gateway --config <file>`` (see that module
-for the command protocol; ``clock_start=`` runs it on a manual clock moved by ``advance``). `command` raises `GatewayCommandError` on an ``error`` reply and
-AssertionError on a timeout or a dead process, with the tail of the gateway's log (stderr is
-kept in ``<config folder>/<gateway id>.log``). `outbox_depth` opens the outbox SQLite file
-read-only, so it also works after `kill`.
+for the command protocol; ``clock_start=`` runs it on a manual clock moved by ``advance``).
+`command` raises `GatewayCommandError` on an ``error`` reply and AssertionError on a timeout
+or a dead process, with the tail of the gateway's log (stderr is kept in
+``<config folder>/<gateway id>.log``). `outbox_depth` opens the outbox SQLite file read-only,
+so it also works after `kill`.
 
 `write_gateway_config` writes the standard test home kit (`HOME_KIT`): PIR in the living
 room, kitchen, bedroom and toilet, a front-door contact, a help button with LED and buzzer,
