@@ -305,9 +305,19 @@ class ComposedMessage:
     body: str
 
 
+# Tags naming やさしい日本語; checked before the primary subtag, which alone would say "ja".
+EASY_JAPANESE_TAGS = frozenset({"ja-easy", "ja-x-easy", "ja-jp-x-easy", "ja-jp-easy"})
+
+
 def catalogue_language(language: str) -> str:
-    """Return the catalogue language for a contact's language tag ("en-US" → "en"); Japanese otherwise."""
-    base = language.strip().lower().replace("_", "-").split("-")[0]
+    """Return the catalogue language for a contact's language tag ("en-US" → "en", "ja-Easy" → "ja-easy").
+
+    Chinese tags (zh, zh-Hans, zh-CN) get the simplified Chinese catalogue; unknown languages get Japanese.
+    """
+    tag = language.strip().lower().replace("_", "-")
+    if tag in EASY_JAPANESE_TAGS:
+        return "ja-easy"
+    base = tag.split("-")[0]
     return base if base in CATALOGUES else DEFAULT_LANGUAGE
 
 
@@ -658,3 +668,533 @@ CATALOGUES["en"].update(
         "resolution.auto.tag_battery_low": "The battery has been charged or replaced.",
     }
 )
+
+# Simplified Chinese, Korean and やさしい日本語 for family members who read them (the family view
+# offers zh, ko and ja-easy). Same keys as "ja" — tests/alerts/test_message_languages.py checks it.
+# Times are Tokyo's; the zh/ko date says so, as families may read it from abroad.
+ROOM_NAMES["zh"] = {
+    "bedroom": "卧室",
+    "living_room": "客厅",
+    "living": "客厅",
+    "kitchen": "厨房",
+    "toilet": "厕所",
+    "bathroom": "浴室",
+    "entrance": "玄关",
+    "hallway": "走廊",
+    "washroom": "洗漱间",
+    "dining": "餐厅",
+    "寝室": "卧室",
+    "居間": "客厅",
+    "台所": "厨房",
+    "トイレ": "厕所",
+    "浴室": "浴室",
+    "玄関": "玄关",
+}
+ROOM_NAMES["ko"] = {
+    "bedroom": "침실",
+    "living_room": "거실",
+    "living": "거실",
+    "kitchen": "부엌",
+    "toilet": "화장실",
+    "bathroom": "욕실",
+    "entrance": "현관",
+    "hallway": "복도",
+    "washroom": "세면실",
+    "dining": "식당",
+    "寝室": "침실",
+    "居間": "거실",
+    "台所": "부엌",
+    "トイレ": "화장실",
+    "浴室": "욕실",
+    "玄関": "현관",
+}
+ROOM_NAMES["ja-easy"] = {
+    "bedroom": "寝る 部屋",
+    "living_room": "居間（いま）",
+    "living": "居間（いま）",
+    "kitchen": "台所（だいどころ）",
+    "toilet": "トイレ",
+    "bathroom": "お風呂（ふろ）",
+    "entrance": "玄関（げんかん）",
+    "hallway": "廊下（ろうか）",
+    "washroom": "洗面所（せんめんじょ）",
+    "dining": "ごはんを 食べる 部屋",
+    "寝室": "寝る 部屋",
+    "居間": "居間（いま）",
+    "台所": "台所（だいどころ）",
+    "トイレ": "トイレ",
+    "浴室": "お風呂（ふろ）",
+    "玄関": "玄関（げんかん）",
+}
+
+CATALOGUES["zh"] = {
+    "weekdays": "一,二,三,四,五,六,日",
+    "months": "1,2,3,4,5,6,7,8,9,10,11,12",
+    "datetime": "{month}月{day}日（周{weekday}）{hm}（日本时间）",
+    "time": "{hm}",
+    "link": "\n详情：{url}",
+    "unknown": "不明",
+    "rule.emergency_button": "紧急按钮",
+    "rule.inactivity": "长时间无活动",
+    "rule.gateway_offline": "看护设备断开连接",
+    "rule.unusual_day": "与平时不同的一天",
+    "rule.heat_risk": "室内中暑风险",
+    "rule.cold_risk": "室内寒冷",
+    "rule.night_wandering": "夜间外出",
+    "rule.sensor_silent": "传感器无响应",
+    "rule.low_battery": "传感器电量低",
+    "ack": "\n由我处理（点击回复）：{url}",
+    "escalated.prefix": "【无人处理·再次通知】",
+    "escalated.note": "\n※ 通知发出已{minutes}分钟，仍无人处理。",
+    "reminder.prefix": "【提醒】",
+    "usual.active_by": "{person}平时在{active_by}之前就会有活动。",
+    "usual.quiet": "这个时段{person}平时最长也只有{usual}小时没有活动。",
+    "usual.away": "玄关有出入后，已{hours}小时无人回来。",
+    "heat.caution": "注意",
+    "heat.warning": "警戒",
+    "heat.severe": "严重警戒",
+    "heat.danger": "危险",
+    "reason.night_toilet": "夜间上厕所{count}次（平时最多{usual}次）。",
+    "reason.no_kitchen_by_noon": "到中午厨房仍无活动（平时每天都有）。",
+    "reason.no_door": "今天玄关一次也没有开过。",
+    "reason.low_movement": "今天的活动量只有平时的{percent}%。",
+    "room": "（地点：{room}）",
+    "last_room": "最后一次活动是在{room}。",
+    "reason.last_will": "连接已断开",
+    "reason.silence": "通信中断",
+    "opened.emergency_button.title": "【紧急】{person}按下了紧急按钮",
+    "opened.emergency_button.body": (
+        "{person}（{household}，{address}）于{pressed}按下了紧急按钮{room}。\n"
+        "请立即给{person}打电话。如无人接听，请拨打119或上门确认。"
+        "{link}"
+    ),
+    "opened.inactivity.title": "【看护】{person}已{hours}小时没有活动",
+    "opened.inactivity.body": (
+        "{person}的家（{household}，{address}）自{since}起未检测到活动（{hours}小时）。{last_room}{usual}\n"
+        "请给{person}打电话确认情况。如无人接听，请上门查看。"
+        "{link}"
+    ),
+    "opened.unusual_day.title": "【请确认】{person}今天的情况与平时不同",
+    "opened.unusual_day.body": (
+        "{person}的家（{household}，{address}）今天的情况与平时不同。\n{reasons}\n"
+        "不算紧急，但请打电话问候{person}，确认情况。"
+        "{link}"
+    ),
+    "opened.heat_risk.title": "【中暑{level}】{person}的房间太热",
+    "opened.heat_risk.body": (
+        "{person}的{room_name}（{household}，{address}）暑热指数(WBGT)为{wbgt}℃（{level}），"
+        "室温{temperature}℃、湿度{humidity}%，自{since}起。\n"
+        "请给{person}打电话，提醒开空调、补充水分和盐分。如无人接听或身体不适，请上门或拨打119。"
+        "{link}"
+    ),
+    "opened.cold_risk.title": "【注意寒冷】{person}的房间只有{temperature}℃",
+    "opened.cold_risk.body": (
+        "{person}的{room_name}（{household}，{address}）自{since}起低于{threshold}℃（现在{temperature}℃）。\n"
+        "请给{person}打电话，提醒开暖气、穿暖和。"
+        "{link}"
+    ),
+    "opened.night_wandering.title": "【夜间外出】{person}似乎在夜里出门了",
+    "opened.night_wandering.body": (
+        "{person}的家（{household}，{address}）玄关于{opened}打开，之后{minutes}分钟屋内没有活动。\n"
+        "请给{person}打电话。如不在家，请在附近寻找；找不到时请报警（110）。"
+        "{link}"
+    ),
+    "opened.sensor_silent.title": "【设备】{household}的传感器无响应",
+    "opened.sensor_silent.body": (
+        "{household}（{address}）的传感器 {device}（{room_name}）自{last_seen}起没有数据，网关连接正常。\n"
+        "请检查电池和传感器是否安装牢固。"
+        "{link}"
+    ),
+    "opened.low_battery.title": "【设备】{household}的传感器电量低",
+    "opened.low_battery.body": (
+        "{household}（{address}）的传感器 {device}（{room_name}）电量为{battery}%。\n为避免看护中断，请更换电池。{link}"
+    ),
+    "opened.gateway_offline.title": "【设备】{household}的看护设备未连接",
+    "opened.gateway_offline.body": (
+        "{household}（{address}）的看护网关 {gateway} 自{last_seen}起未连接（{reason}）。\n"
+        "请检查电源和网络。恢复连接前，对{person}的看护处于暂停状态。"
+        "{link}"
+    ),
+    "acknowledged.title": "【处理中】{person}：{rule}",
+    "acknowledged.body": "{by}正在处理关于{person}的“{rule}”通知（{when}）。{link}",
+    "resolved.title": "【已解决】{person}：{rule}",
+    "resolved.body": "关于{person}的“{rule}”通知（{when}）已解决。{resolution}{link}",
+    "resolution.by": "{by}已将其标记为解决。",
+    "resolution.auto": "状态已恢复正常。",
+    "resolution.auto.inactivity": "再次检测到{person}的活动。",
+    "resolution.auto.gateway_offline": "看护设备已重新连接，看护已恢复。",
+    "resolution.auto.heat_risk": "房间已经凉下来了。",
+    "resolution.auto.cold_risk": "房间已经暖和起来了。",
+    "resolution.auto.night_wandering": "{person}已回家，屋内再次有活动。",
+    "resolution.auto.sensor_silent": "传感器已恢复发送数据。",
+    "resolution.auto.low_battery": "电池已更换。",
+    "page.acknowledged.title": "已收到您的回复",
+    "page.acknowledged.body": "已记录由{by}处理关于{person}的“{rule}”通知（{when}）。我们也会通知其他联系人。",
+    "page.already.title": "已有人在处理",
+    "page.already.body": "关于{person}的“{rule}”通知，{by}已经在处理。",
+    "page.resolved.title": "此通知已解决",
+    "page.resolved.body": "关于{person}的“{rule}”通知已经解决。",
+    "page.invalid.title": "此链接无法使用",
+    "page.invalid.body": "链接已过期或无效。请在应用中处理。",
+    "rule.safe_zone_exit": "离开看护区域",
+    "rule.left_home_at_night": "夜间离家",
+    "rule.not_back_by": "未按时回来",
+    "rule.tracker_no_fix": "外出时收不到位置",
+    "rule.tag_battery_low": "看护标签电量低",
+    "opened.safe_zone_exit.title": "【外出】{person}离开了“{zone}”",
+    "opened.safe_zone_exit.body": (
+        "{person}（{household}）于{exited}左右离开了“{zone}”（在区域外约{outside_m}米）。\n"
+        "可通过链接查看当前位置（仅在此通知未解决期间显示）。"
+        "{link}"
+    ),
+    "opened.left_home_at_night.title": "【夜间·紧急】{person}夜里离开了家",
+    "opened.left_home_at_night.body": (
+        "{person}（{household}，{address}）于{exited}左右离开了家。\n请立即查看当前位置；找不到时请报警（110）。{link}"
+    ),
+    "opened.left_home_at_night.tag_presence.body": (
+        "自{exited}起，在{person}（{household}，{address}）家中检测不到看护标签，可能在夜间外出了。\n"
+        "请立即查看家中和附近；找不到时请报警（110）。"
+        "{link}"
+    ),
+    "opened.not_back_by.title": "【未回家】{person}在{deadline}前没有回来",
+    "opened.not_back_by.body": "{person}（{household}）于{exited}左右外出，过了{deadline}仍未回到“{zone}”。{link}",
+    "opened.tracker_no_fix.title": "【位置不明】外出中的{person}已{minutes}分钟没有位置信息",
+    "opened.tracker_no_fix.body": (
+        "外出中的{person}（{household}）自{last_fix}起没有位置信息。"
+        "设备可能没电或在无信号的地方。可通过链接查看最后的位置。"
+        "{link}"
+    ),
+    "opened.tag_battery_low.title": "【设备】{person}的看护标签电量低",
+    "opened.tag_battery_low.body": "{person}（{household}）的看护标签/设备电量为{battery}%。请充电或更换电池。{link}",
+    "resolution.auto.safe_zone_exit": "{person}已回到看护区域。",
+    "resolution.auto.left_home_at_night": "{person}已回家。",
+    "resolution.auto.not_back_by": "{person}已回来。",
+    "resolution.auto.tracker_no_fix": "已重新收到位置信息。",
+    "resolution.auto.tag_battery_low": "电池已充电或更换。",
+}
+
+CATALOGUES["ko"] = {
+    "weekdays": "월,화,수,목,금,토,일",
+    "months": "1,2,3,4,5,6,7,8,9,10,11,12",
+    "datetime": "{month}월 {day}일({weekday}) {hm}(일본 시간)",
+    "time": "{hm}",
+    "link": "\n자세히: {url}",
+    "unknown": "알 수 없음",
+    "rule.emergency_button": "긴급 버튼",
+    "rule.inactivity": "움직임 없음",
+    "rule.gateway_offline": "돌봄 기기 연결 끊김",
+    "rule.unusual_day": "평소와 다른 하루",
+    "rule.heat_risk": "실내 열사병 위험",
+    "rule.cold_risk": "실내 추위",
+    "rule.night_wandering": "야간 외출",
+    "rule.sensor_silent": "센서 응답 없음",
+    "rule.low_battery": "센서 배터리 부족",
+    "ack": "\n제가 대응하겠습니다(탭하여 응답): {url}",
+    "escalated.prefix": "[미대응·재알림] ",
+    "escalated.note": "\n※ 알림 후 {minutes}분이 지났지만 아직 아무도 대응하지 않았습니다.",
+    "reminder.prefix": "[다시 알림] ",
+    "usual.active_by": " {person}님은 보통 {active_by}까지는 움직임이 있습니다.",
+    "usual.quiet": " 이 시간대에 {person}님이 움직이지 않는 것은 보통 길어야 {usual}시간입니다.",
+    "usual.away": " 현관 출입 후 {hours}시간 동안 돌아오지 않았습니다.",
+    "heat.caution": "주의",
+    "heat.warning": "경계",
+    "heat.severe": "엄중 경계",
+    "heat.danger": "위험",
+    "reason.night_toilet": "밤에 화장실을 {count}번 갔습니다(보통 많아야 {usual}번).",
+    "reason.no_kitchen_by_noon": "점심때까지 부엌에서 움직임이 없습니다(보통은 매일 있습니다).",
+    "reason.no_door": "오늘 현관 출입이 한 번도 없습니다.",
+    "reason.low_movement": "오늘 움직임이 평소의 {percent}%밖에 안 됩니다.",
+    "room": "(장소: {room})",
+    "last_room": " 마지막 움직임은 {room}에서 있었습니다.",
+    "reason.last_will": "연결이 끊어졌습니다",
+    "reason.silence": "통신이 끊겼습니다",
+    "opened.emergency_button.title": "[긴급] {person}님이 긴급 버튼을 눌렀습니다",
+    "opened.emergency_button.body": (
+        "{person}님({household}, {address})이 {pressed}에 긴급 버튼을 눌렀습니다{room}.\n"
+        "지금 바로 {person}님에게 전화하십시오. 받지 않으면 119에 신고하거나 방문하여 확인하십시오."
+        "{link}"
+    ),
+    "opened.inactivity.title": "[돌봄] {person}님의 움직임이 {hours}시간 동안 없습니다",
+    "opened.inactivity.body": (
+        "{person}님의 집({household}, {address})에서 {since}부터 움직임이 감지되지 않았습니다"
+        "({hours}시간).{last_room}{usual}\n"
+        "{person}님에게 전화하여 상태를 확인하십시오. 받지 않으면 방문해 주십시오."
+        "{link}"
+    ),
+    "opened.unusual_day.title": "[확인 요청] {person}님의 모습이 평소와 다릅니다",
+    "opened.unusual_day.body": (
+        "{person}님의 집({household}, {address})의 오늘 모습이 평소와 다릅니다.\n{reasons}\n"
+        "급하지는 않지만 {person}님에게 전화 등으로 상태를 확인해 주십시오."
+        "{link}"
+    ),
+    "opened.heat_risk.title": "[열사병 {level}] {person}님의 방이 덥습니다",
+    "opened.heat_risk.body": (
+        "{person}님의 {room_name}({household}, {address}) 더위 지수(WBGT)가 {wbgt}℃({level})입니다"
+        "(실온 {temperature}℃, 습도 {humidity}%, {since}부터).\n"
+        "{person}님에게 전화하여 에어컨을 켜고 물과 염분을 섭취하도록 알려 주십시오. "
+        "받지 않거나 몸이 안 좋아 보이면 방문하거나 119에 신고하십시오."
+        "{link}"
+    ),
+    "opened.cold_risk.title": "[추위 주의] {person}님의 방이 {temperature}℃입니다",
+    "opened.cold_risk.body": (
+        "{person}님의 {room_name}({household}, {address})이 {since}부터 {threshold}℃ 아래입니다"
+        "(현재 {temperature}℃).\n"
+        "{person}님에게 전화하여 난방을 켜고 따뜻하게 입도록 알려 주십시오."
+        "{link}"
+    ),
+    "opened.night_wandering.title": "[야간 외출] {person}님이 밤에 집을 나간 것 같습니다",
+    "opened.night_wandering.body": (
+        "{person}님의 집({household}, {address})에서 {opened}에 현관이 열린 뒤 {minutes}분 동안 "
+        "집 안에 움직임이 없습니다.\n"
+        "{person}님에게 전화하십시오. 집에 없으면 근처를 찾아보고, 찾지 못하면 경찰(110)에 연락하십시오."
+        "{link}"
+    ),
+    "opened.sensor_silent.title": "[기기] {household}의 센서가 응답하지 않습니다",
+    "opened.sensor_silent.body": (
+        "{household}({address})의 센서 {device}({room_name})에서 {last_seen} 이후 데이터가 오지 않습니다. "
+        "게이트웨이는 연결되어 있습니다.\n배터리와 센서 설치 상태를 확인하십시오."
+        "{link}"
+    ),
+    "opened.low_battery.title": "[기기] {household}의 센서 배터리가 부족합니다",
+    "opened.low_battery.body": (
+        "{household}({address})의 센서 {device}({room_name}) 배터리가 {battery}%입니다.\n"
+        "돌봄이 멈추지 않도록 배터리를 교체하십시오."
+        "{link}"
+    ),
+    "opened.gateway_offline.title": "[기기] {household}의 돌봄 기기가 연결되어 있지 않습니다",
+    "opened.gateway_offline.body": (
+        "{household}({address})의 돌봄 게이트웨이 {gateway}가 {last_seen}부터 연결되어 있지 않습니다({reason}).\n"
+        "전원과 인터넷 회선을 확인하십시오. 연결이 돌아올 때까지 {person}님의 돌봄은 멈춰 있습니다."
+        "{link}"
+    ),
+    "acknowledged.title": "[대응 중] {person}님: {rule}",
+    "acknowledged.body": "{by}님이 {person}님의 '{rule}' 알림({when})에 대응하고 있습니다.{link}",
+    "resolved.title": "[해결] {person}님: {rule}",
+    "resolved.body": "{person}님의 '{rule}' 알림({when})이 해결되었습니다. {resolution}{link}",
+    "resolution.by": "{by}님이 해결로 표시했습니다.",
+    "resolution.auto": "상태가 정상으로 돌아왔습니다.",
+    "resolution.auto.inactivity": "{person}님의 움직임이 다시 감지되었습니다.",
+    "resolution.auto.gateway_offline": "돌봄 기기가 다시 연결되어 돌봄을 재개했습니다.",
+    "resolution.auto.heat_risk": "방의 더위가 가라앉았습니다.",
+    "resolution.auto.cold_risk": "방이 다시 따뜻해졌습니다.",
+    "resolution.auto.night_wandering": "{person}님이 집에 돌아와 집 안에 움직임이 있었습니다.",
+    "resolution.auto.sensor_silent": "센서 데이터가 다시 들어오고 있습니다.",
+    "resolution.auto.low_battery": "배터리가 교체되었습니다.",
+    "page.acknowledged.title": "대응을 접수했습니다",
+    "page.acknowledged.body": "{by}님이 {person}님의 '{rule}' 알림({when})에 대응하는 것으로 기록했습니다. "
+    "다른 연락처에도 알립니다.",
+    "page.already.title": "이미 대응 중입니다",
+    "page.already.body": "{person}님의 '{rule}' 알림은 {by}님이 이미 대응하고 있습니다.",
+    "page.resolved.title": "이 알림은 해결되었습니다",
+    "page.resolved.body": "{person}님의 '{rule}' 알림은 이미 해결되었습니다.",
+    "page.invalid.title": "이 링크는 사용할 수 없습니다",
+    "page.invalid.body": "링크가 만료되었거나 올바르지 않습니다. 앱에서 대응해 주십시오.",
+    "rule.safe_zone_exit": "돌봄 구역 이탈",
+    "rule.left_home_at_night": "야간에 집을 떠남",
+    "rule.not_back_by": "예정 시각까지 미귀가",
+    "rule.tracker_no_fix": "외출 중 위치 수신 없음",
+    "rule.tag_battery_low": "돌봄 태그 배터리 부족",
+    "opened.safe_zone_exit.title": "[외출] {person}님이 '{zone}' 밖으로 나갔습니다",
+    "opened.safe_zone_exit.body": (
+        "{person}님({household})이 {exited}쯤 '{zone}' 밖으로 나갔습니다(약 {outside_m}m 밖).\n"
+        "현재 위치는 링크에서 확인할 수 있습니다(이 알림이 진행 중일 때만 표시)."
+        "{link}"
+    ),
+    "opened.left_home_at_night.title": "[야간·긴급] {person}님이 밤에 집을 떠났습니다",
+    "opened.left_home_at_night.body": (
+        "{person}님({household}, {address})이 {exited}쯤 집을 떠났습니다.\n"
+        "바로 현재 위치를 확인하고, 찾지 못하면 경찰(110)에 연락하십시오."
+        "{link}"
+    ),
+    "opened.left_home_at_night.tag_presence.body": (
+        "{person}님({household}, {address})의 돌봄 태그가 {exited}부터 집에서 감지되지 않습니다. "
+        "밤에 외출했을 수 있습니다.\n"
+        "바로 집과 주변을 확인하고, 찾지 못하면 경찰(110)에 연락하십시오."
+        "{link}"
+    ),
+    "opened.not_back_by.title": "[미귀가] {person}님이 {deadline}까지 돌아오지 않았습니다",
+    "opened.not_back_by.body": (
+        "{person}님({household})은 {exited}쯤 외출하여 {deadline}이 지나도 '{zone}'에 돌아오지 않았습니다.{link}"
+    ),
+    "opened.tracker_no_fix.title": "[위치 불명] 외출 중인 {person}님의 위치가 {minutes}분 동안 오지 않습니다",
+    "opened.tracker_no_fix.body": (
+        "외출 중인 {person}님({household})의 위치 정보가 {last_fix}부터 오지 않습니다. "
+        "단말기 배터리가 없거나 전파가 닿지 않는 곳에 있을 수 있습니다. 마지막 위치는 링크에서 확인할 수 있습니다."
+        "{link}"
+    ),
+    "opened.tag_battery_low.title": "[기기] {person}님의 돌봄 태그 배터리가 부족합니다",
+    "opened.tag_battery_low.body": (
+        "{person}님({household})의 돌봄 태그·단말기 배터리가 {battery}%입니다. 충전하거나 배터리를 교체하십시오.{link}"
+    ),
+    "resolution.auto.safe_zone_exit": "{person}님이 돌봄 구역으로 돌아왔습니다.",
+    "resolution.auto.left_home_at_night": "{person}님이 집에 돌아왔습니다.",
+    "resolution.auto.not_back_by": "{person}님이 돌아왔습니다.",
+    "resolution.auto.tracker_no_fix": "위치 정보가 다시 오고 있습니다.",
+    "resolution.auto.tag_battery_low": "배터리가 충전 또는 교체되었습니다.",
+}
+
+# やさしい日本語: short sentences, common words, spaces between phrases, readings in brackets
+# after hard kanji, as alerts/disaster/templates.py writes it.
+CATALOGUES["ja-easy"] = {
+    "weekdays": "月,火,水,木,金,土,日",
+    "months": "1,2,3,4,5,6,7,8,9,10,11,12",
+    "datetime": "{month}月{day}日({weekday}) {hm}",
+    "time": "{hm}",
+    "link": "\nくわしく：{url}",
+    "unknown": "わかりません",
+    "rule.emergency_button": "緊急（きんきゅう）ボタン",
+    "rule.inactivity": "動きが ない",
+    "rule.gateway_offline": "見守りの 機械（きかい）が つながらない",
+    "rule.unusual_day": "いつもと ちがう 一日",
+    "rule.heat_risk": "部屋が 暑い（熱中症の 危険）",
+    "rule.cold_risk": "部屋が 寒い",
+    "rule.night_wandering": "夜に 外へ 出た",
+    "rule.sensor_silent": "センサーが 動かない",
+    "rule.low_battery": "センサーの 電池（でんち）が 少ない",
+    "ack": "\n私が 行きます（ここを タップ）：{url}",
+    "escalated.prefix": "【まだ だれも 見ていません・もう一度】",
+    "escalated.note": "\n※ {minutes}分 たちました。まだ だれも 返事を していません。",
+    "reminder.prefix": "【もう一度 お知らせ】",
+    "usual.active_by": "いつもは {active_by}までに 動きが あります。",
+    "usual.quiet": "この 時間に 動かないのは いつもは 長くて {usual}時間です。",
+    "usual.away": "玄関（げんかん）から 出て {hours}時間 もどっていません。",
+    "heat.caution": "気を つけて",
+    "heat.warning": "危ない",
+    "heat.severe": "とても 危ない",
+    "heat.danger": "命が 危ない",
+    "reason.night_toilet": "夜に トイレに {count}回 行きました（いつもは {usual}回まで）。",
+    "reason.no_kitchen_by_noon": "昼まで 台所（だいどころ）で 動きが ありません。",
+    "reason.no_door": "今日は 一度も 玄関（げんかん）を 使っていません。",
+    "reason.low_movement": "今日の 動きは いつもの {percent}%だけです。",
+    "room": "（場所：{room}）",
+    "last_room": "最後に 動いたのは {room}です。",
+    "reason.last_will": "つながらなく なりました",
+    "reason.silence": "データが 来ません",
+    "opened.emergency_button.title": "【緊急（きんきゅう）】{person}さんが ボタンを 押しました",
+    "opened.emergency_button.body": (
+        "{person}さん（{household}・{address}）が {pressed}に 緊急（きんきゅう）ボタンを 押しました{room}。\n"
+        "すぐ {person}さんに 電話して ください。出ないときは 119番に 電話するか、家に 行って ください。"
+        "{link}"
+    ),
+    "opened.inactivity.title": "【見守り】{person}さんが {hours}時間 動いていません",
+    "opened.inactivity.body": (
+        "{person}さん（{household}・{address}）の 家で、{since}から 動きが ありません（{hours}時間）。"
+        "{last_room}{usual}\n"
+        "{person}さんに 電話して ください。出ないときは 家に 行って ください。"
+        "{link}"
+    ),
+    "opened.unusual_day.title": "【見て ください】{person}さんが いつもと ちがいます",
+    "opened.unusual_day.body": (
+        "{person}さん（{household}・{address}）の 今日の ようすが いつもと ちがいます。\n{reasons}\n"
+        "急ぎでは ありません。{person}さんに 電話などで 聞いて ください。"
+        "{link}"
+    ),
+    "opened.heat_risk.title": "【暑さ：{level}】{person}さんの 部屋が 暑いです",
+    "opened.heat_risk.body": (
+        "{person}さん（{household}・{address}）の {room_name}の 暑さ指数（しすう）は {wbgt}℃です（{level}）。"
+        "温度（おんど）{temperature}℃・湿度（しつど）{humidity}%、{since}から。\n"
+        "{person}さんに 電話して ください。「エアコンを つけて」「水と 塩を とって」と 言って ください。"
+        "出ないときや 体が 悪そうな ときは、家に 行くか 119番に 電話して ください。"
+        "{link}"
+    ),
+    "opened.cold_risk.title": "【寒さ】{person}さんの 部屋が {temperature}℃です",
+    "opened.cold_risk.body": (
+        "{person}さん（{household}・{address}）の {room_name}が {since}から {threshold}℃より 寒いです"
+        "（今 {temperature}℃）。\n"
+        "{person}さんに 電話して ください。「暖房（だんぼう）を つけて」「暖かい 服を 着て」と 言って ください。"
+        "{link}"
+    ),
+    "opened.night_wandering.title": "【夜】{person}さんが 夜に 家を 出たようです",
+    "opened.night_wandering.body": (
+        "{person}さん（{household}・{address}）の 家で、{opened}に 玄関（げんかん）が 開きました。"
+        "その あと {minutes}分、家の 中で 動きが ありません。\n"
+        "{person}さんに 電話して ください。家に いないときは 近くを 探して ください。"
+        "見つからないときは 警察（けいさつ）（110番）に 電話して ください。"
+        "{link}"
+    ),
+    "opened.sensor_silent.title": "【機械（きかい）】{household}の センサーが 動きません",
+    "opened.sensor_silent.body": (
+        "{household}（{address}）の センサー {device}（{room_name}）の データが {last_seen}から 来ません。"
+        "インターネットは つながっています。\n電池（でんち）と センサーの 場所を 見て ください。"
+        "{link}"
+    ),
+    "opened.low_battery.title": "【機械（きかい）】{household}の センサーの 電池（でんち）が 少ないです",
+    "opened.low_battery.body": (
+        "{household}（{address}）の センサー {device}（{room_name}）の 電池（でんち）が {battery}%です。\n"
+        "見守りが 止まらないように、電池を かえて ください。"
+        "{link}"
+    ),
+    "opened.gateway_offline.title": "【機械（きかい）】{household}の 見守りの 機械が つながりません",
+    "opened.gateway_offline.body": (
+        "{household}（{address}）の 見守りの 機械 {gateway}が {last_seen}から つながりません（{reason}）。\n"
+        "電気と インターネットを 見て ください。つながるまで {person}さんの 見守りは 止まっています。"
+        "{link}"
+    ),
+    "acknowledged.title": "【対応中（たいおうちゅう）】{person}さん：{rule}",
+    "acknowledged.body": "{by}さんが、{person}さんの「{rule}」の お知らせ（{when}）を 見ています。{link}",
+    "resolved.title": "【終わり】{person}さん：{rule}",
+    "resolved.body": "{person}さんの「{rule}」の お知らせ（{when}）は 終わりました。{resolution}{link}",
+    "resolution.by": "{by}さんが 終わりに しました。",
+    "resolution.auto": "元に もどりました。",
+    "resolution.auto.inactivity": "{person}さんが また 動いています。",
+    "resolution.auto.gateway_offline": "見守りの 機械が また つながりました。見守りを 始めました。",
+    "resolution.auto.heat_risk": "部屋が 涼しく なりました。",
+    "resolution.auto.cold_risk": "部屋が 暖かく なりました。",
+    "resolution.auto.night_wandering": "{person}さんが 家に 帰りました。家の 中で 動いています。",
+    "resolution.auto.sensor_silent": "センサーの データが また 来ています。",
+    "resolution.auto.low_battery": "電池（でんち）を かえました。",
+    "page.acknowledged.title": "わかりました",
+    "page.acknowledged.body": "{by}さんが、{person}さんの「{rule}」の お知らせ（{when}）を 見ます。"
+    "ほかの 人にも 知らせます。",
+    "page.already.title": "もう だれかが 見ています",
+    "page.already.body": "{person}さんの「{rule}」の お知らせは、もう {by}さんが 見ています。",
+    "page.resolved.title": "この お知らせは 終わりました",
+    "page.resolved.body": "{person}さんの「{rule}」の お知らせは、もう 終わりました。",
+    "page.invalid.title": "この リンクは 使えません",
+    "page.invalid.body": "リンクが 古いか、まちがっています。アプリから 見て ください。",
+    "rule.safe_zone_exit": "見守りの 場所から 出た",
+    "rule.left_home_at_night": "夜に 家から 出た",
+    "rule.not_back_by": "時間までに 帰らない",
+    "rule.tracker_no_fix": "外で 場所が わからない",
+    "rule.tag_battery_low": "見守りタグの 電池（でんち）が 少ない",
+    "opened.safe_zone_exit.title": "【外出】{person}さんが「{zone}」から 出ました",
+    "opened.safe_zone_exit.body": (
+        "{person}さん（{household}）が {exited}ごろ「{zone}」から 出ました（{outside_m}mぐらい 外）。\n"
+        "今 いる 場所は リンクで 見られます（この お知らせが 終わるまで）。"
+        "{link}"
+    ),
+    "opened.left_home_at_night.title": "【夜・急いで】{person}さんが 夜に 家から 出ました",
+    "opened.left_home_at_night.body": (
+        "{person}さん（{household}・{address}）が {exited}ごろ 家から 出ました。\n"
+        "すぐ 今 いる 場所を 見て ください。見つからないときは 警察（けいさつ）（110番）に 電話して ください。"
+        "{link}"
+    ),
+    "opened.left_home_at_night.tag_presence.body": (
+        "{person}さん（{household}・{address}）の 見守りタグが {exited}から 家に ありません。"
+        "夜に 外へ 出たかもしれません。\n"
+        "すぐ 家と 近くを 探して ください。見つからないときは 警察（けいさつ）（110番）に 電話して ください。"
+        "{link}"
+    ),
+    "opened.not_back_by.title": "【帰っていません】{person}さんが {deadline}までに 帰りません",
+    "opened.not_back_by.body": (
+        "{person}さん（{household}）は {exited}ごろ 出かけました。{deadline}を すぎても「{zone}」に 帰っていません。"
+        "{link}"
+    ),
+    "opened.tracker_no_fix.title": "【場所が わからない】{person}さんの 場所が {minutes}分 来ていません",
+    "opened.tracker_no_fix.body": (
+        "出かけている {person}さん（{household}）の 場所が {last_fix}から 来ていません。"
+        "電池（でんち）が ないか、電波（でんぱ）が 来ない 場所かもしれません。最後の 場所は リンクで 見られます。"
+        "{link}"
+    ),
+    "opened.tag_battery_low.title": "【機械（きかい）】{person}さんの 見守りタグの 電池（でんち）が 少ないです",
+    "opened.tag_battery_low.body": (
+        "{person}さん（{household}）の 見守りタグの 電池（でんち）が {battery}%です。"
+        "充電（じゅうでん）するか、電池を かえて ください。"
+        "{link}"
+    ),
+    "resolution.auto.safe_zone_exit": "{person}さんが 見守りの 場所に 帰りました。",
+    "resolution.auto.left_home_at_night": "{person}さんが 家に 帰りました。",
+    "resolution.auto.not_back_by": "{person}さんが 帰りました。",
+    "resolution.auto.tracker_no_fix": "場所が また 来ています。",
+    "resolution.auto.tag_battery_low": "電池（でんち）を 充電（じゅうでん）したか、かえました。",
+}
