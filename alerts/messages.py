@@ -937,7 +937,7 @@ CATALOGUES["ko"] = {
     ),
     "opened.cold_risk.title": "[추위 주의] {person}님의 방이 {temperature}℃입니다",
     "opened.cold_risk.body": (
-        "{person}님의 {room_name}({household}, {address})이 {since}부터 {threshold}℃ 아래입니다"
+        "{person}님의 {room_name}({household}, {address}) 온도가 {since}부터 {threshold}℃ 아래입니다"
         "(현재 {temperature}℃).\n"
         "{person}님에게 전화하여 난방을 켜고 따뜻하게 입도록 알려 주십시오."
         "{link}"
@@ -963,7 +963,7 @@ CATALOGUES["ko"] = {
     ),
     "opened.gateway_offline.title": "[기기] {household}의 돌봄 기기가 연결되어 있지 않습니다",
     "opened.gateway_offline.body": (
-        "{household}({address})의 돌봄 게이트웨이 {gateway}가 {last_seen}부터 연결되어 있지 않습니다({reason}).\n"
+        "{household}({address})의 돌봄 게이트웨이({gateway}) 연결이 {last_seen}부터 끊겨 있습니다({reason}).\n"
         "전원과 인터넷 회선을 확인하십시오. 연결이 돌아올 때까지 {person}님의 돌봄은 멈춰 있습니다."
         "{link}"
     ),
@@ -1014,7 +1014,7 @@ CATALOGUES["ko"] = {
     ),
     "opened.not_back_by.title": "[미귀가] {person}님이 {deadline}까지 돌아오지 않았습니다",
     "opened.not_back_by.body": (
-        "{person}님({household})은 {exited}쯤 외출하여 {deadline}이 지나도 '{zone}'에 돌아오지 않았습니다.{link}"
+        "{person}님({household})은 {exited}쯤 외출하여 {deadline}까지 '{zone}'에 돌아오지 않았습니다.{link}"
     ),
     "opened.tracker_no_fix.title": "[위치 불명] 외출 중인 {person}님의 위치가 {minutes}분 동안 오지 않습니다",
     "opened.tracker_no_fix.body": (
@@ -1051,8 +1051,8 @@ CATALOGUES["ja-easy"] = {
     "rule.night_wandering": "夜に 外へ 出た",
     "rule.sensor_silent": "センサーが 動かない",
     "rule.low_battery": "センサーの 電池（でんち）が 少ない",
-    "ack": "\n私が 行きます（ここを タップ）：{url}",
-    "escalated.prefix": "【まだ だれも 見ていません・もう一度】",
+    "ack": "\n私が 対応（たいおう）します（ここを タップ）：{url}",
+    "escalated.prefix": "【まだ だれも 対応（たいおう）していません】",
     "escalated.note": "\n※ {minutes}分 たちました。まだ だれも 返事を していません。",
     "reminder.prefix": "【もう一度 お知らせ】",
     "usual.active_by": "いつもは {active_by}までに 動きが あります。",
@@ -1131,7 +1131,7 @@ CATALOGUES["ja-easy"] = {
         "{link}"
     ),
     "acknowledged.title": "【対応中（たいおうちゅう）】{person}さん：{rule}",
-    "acknowledged.body": "{by}さんが、{person}さんの「{rule}」の お知らせ（{when}）を 見ています。{link}",
+    "acknowledged.body": "{by}さんが、{person}さんの「{rule}」の お知らせ（{when}）に 対応して います。{link}",
     "resolved.title": "【終わり】{person}さん：{rule}",
     "resolved.body": "{person}さんの「{rule}」の お知らせ（{when}）は 終わりました。{resolution}{link}",
     "resolution.by": "{by}さんが 終わりに しました。",
@@ -1144,10 +1144,10 @@ CATALOGUES["ja-easy"] = {
     "resolution.auto.sensor_silent": "センサーの データが また 来ています。",
     "resolution.auto.low_battery": "電池（でんち）を かえました。",
     "page.acknowledged.title": "わかりました",
-    "page.acknowledged.body": "{by}さんが、{person}さんの「{rule}」の お知らせ（{when}）を 見ます。"
+    "page.acknowledged.body": "{by}さんが、{person}さんの「{rule}」の お知らせ（{when}）に 対応（たいおう）します。"
     "ほかの 人にも 知らせます。",
-    "page.already.title": "もう だれかが 見ています",
-    "page.already.body": "{person}さんの「{rule}」の お知らせは、もう {by}さんが 見ています。",
+    "page.already.title": "もう だれかが 対応（たいおう）して います",
+    "page.already.body": "{person}さんの「{rule}」の お知らせは、もう {by}さんが 対応して います。",
     "page.resolved.title": "この お知らせは 終わりました",
     "page.resolved.body": "{person}さんの「{rule}」の お知らせは、もう 終わりました。",
     "page.invalid.title": "この リンクは 使えません",
