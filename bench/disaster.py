@@ -532,14 +532,22 @@ def bench_desk_fanout(
         desk.stop()
         counts = desk.delivery_counts(alert_id)
         decrypted = 0
+        links = desk.links
         with sessions() as session:
             for path, (key, auth) in checked.items():
                 index = int(path.rsplit("/", 1)[1])
-                payload = session.scalar(
+                recipient_id, template = session.execute(
                     select_payload(DisasterDelivery, DisasterRecipient, alert_id, device_id=index + 1)
+                ).one()
+                # the desk stores the message with marks; the sender puts in the resident's own links
+                expected = json.loads(
+                    links.fill_json(json.dumps(template, ensure_ascii=False).encode(), (alert_id, recipient_id))
                 )
-                plain = http_ece.decrypt(bodies[path], private_key=key, auth_secret=auth, version="aes128gcm")
-                decrypted += json.loads(plain) == payload
+                plain = json.loads(
+                    http_ece.decrypt(bodies[path], private_key=key, auth_secret=auth, version="aes128gcm")
+                )
+                signed = links.verify(plain["safe_url"].rsplit("/", 1)[1])
+                decrypted += plain == expected and (signed.alert_id, signed.recipient_id) == (alert_id, recipient_id)
         sessions.kw["bind"].dispose()
     server.join(timeout=10)
     me = os.getpid()
@@ -572,11 +580,11 @@ def bench_desk_fanout(
 
 
 def select_payload(deliveries: Any, recipients: Any, alert_id: int, *, device_id: int) -> Any:
-    """Return the query of the payload the desk stored for one device's delivery."""
+    """Return the query of the recipient id and the payload the desk stored for one device's delivery."""
     from sqlalchemy import select
 
     return (
-        select(deliveries.payload)
+        select(deliveries.recipient_id, deliveries.payload)
         .join(recipients, recipients.id == deliveries.recipient_id)
         .where(deliveries.alert_id == alert_id, recipients.device_id == device_id)
     )

@@ -9,6 +9,7 @@ off with retries, as the watch notifier does. The API request never waits for th
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import queue
 import secrets
@@ -23,7 +24,7 @@ from typing import Any
 import httpx
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Text, bindparam, delete, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from alerts.cap import FeedEntry, cap_links, read_cap, to_atom, to_cap
@@ -276,6 +277,7 @@ class DisasterDesk:
             apprise=apprise,
             max_attempts=max_attempts,
             retry_base_s=retry_base_s,
+            links=lambda: self.links,
             apprise_workers=workers,
         )
 
@@ -811,7 +813,7 @@ class DisasterDesk:
             content,
             alert_id=job.alert_id,
             purpose=job.purpose,
-            links=self.links if job.purpose != "cancel" else None,
+            links=job.purpose != "cancel",
             shelters=_shelters_by_id(),
         )
         count = queue_deliveries(
@@ -926,7 +928,8 @@ class DisasterDesk:
                 recipients.shelter_id,
                 recipients.shelter_distance_m,
                 ResidentDevice.language,
-                ResidentDevice.apprise_urls,
+                # as text: most devices have none, and decoding 200,000 empty lists is not free
+                type_coerce(ResidentDevice.apprise_urls, Text),
                 ResidentDevice.webpush["endpoint"].as_string(),
             )
             .join(ResidentDevice, ResidentDevice.id == recipients.device_id)
@@ -937,7 +940,7 @@ class DisasterDesk:
             language = languages.get(code) or languages.setdefault(code, pick_language(code))
             if endpoint:
                 addressees.append(Addressee(recipient_id, "webpush", "", language, shelter_id, distance))
-            for url in apprise_urls or []:
+            for url in _apprise_urls(apprise_urls):
                 addressees.append(Addressee(recipient_id, "apprise", url, language, shelter_id, distance))
         people = session.execute(
             select(
@@ -1160,6 +1163,16 @@ def _points(rows: Iterable[Any]) -> Points:
 
 def _keys(found: NDArray[np.int64]) -> set[int]:
     return set(found.tolist())
+
+
+def _apprise_urls(stored: Any) -> list[str]:
+    """Return a device's apprise URLs from the stored JSON (text on SQLite; decoded already by some drivers)."""
+    if stored is None or isinstance(stored, list):
+        return stored or []
+    if stored in ("[]", "null", ""):
+        return []
+    urls = json.loads(stored)
+    return [str(url) for url in urls] if isinstance(urls, list) else []
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -4,13 +4,14 @@ A fan-out to a whole ward is 200,000 messages. Row-at-a-time ORM work and one HT
 a time cannot carry that, so here:
 
 - queueing composes each distinct message once (language, shelter, distance, person) with
-  placeholder links, then fills in every recipient's signed answer links, and inserts the rows
-  with one Core statement per few thousand;
-- sending claims a batch of due rows with one query (state "sending"), encrypts and posts the
-  Web Push messages in worker processes over kept-alive connections
-  (`alerts.channels.webpush_batch`), sends apprise messages on a thread pool, and records the
-  results with a few statements per batch. Retries with backoff, and the removal of a
-  subscription the push service calls gone, work as they did one delivery at a time.
+  marks where the recipient's answer links go, and writes the rows with the DB-API's
+  executemany, a statement per few thousand: no signing and no JSON per row;
+- sending claims a batch of due rows with one query (state "sending"), fills in each
+  recipient's signed links, encrypts and posts the Web Push messages in worker processes over
+  kept-alive connections (`alerts.channels.webpush_batch`), sends apprise messages on a thread
+  pool, and records the results with a few statements per batch. Retries with backoff, and
+  the removal of a subscription the push service calls gone, work as they did one delivery at
+  a time.
 """
 
 from __future__ import annotations
@@ -24,16 +25,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Connection, Text, bindparam, cast, insert, select, type_coerce, update
+from sqlalchemy import Connection, Text, bindparam, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.channels import NotificationChannel
 from alerts.channels.webpush import PushResult, WebPushChannel
-from alerts.channels.webpush_batch import PushJob, PushOutcome
-from alerts.disaster import AlertContent, AnswerLinks, Language, SafetyLinks, ShelterChoice, compose
+from alerts.channels.webpush_batch import PushJob, PushOutcome, origin_of
+from alerts.disaster import AlertContent, Language, SafetyLinks, ShelterChoice, compose
+from alerts.disaster.safety import MARKS
 from cloud.db.disaster import DisasterDelivery, DisasterRecipient, ResidentDevice
 from cloud.db.session import Sessions
 from maps import Shelter
@@ -46,11 +49,6 @@ SENDING = "sending"
 CLAIM_BATCH = 2000
 QUEUE_CHUNK = 2000
 IN_FLIGHT_BATCHES = 3
-# stand-ins for a recipient's own answer links while a shared message is composed
-_SAFE_MARK = "\x00safe-link\x00"
-_HELP_MARK = "\x00need-help-link\x00"
-_SAFE_JSON = json.dumps(_SAFE_MARK)[1:-1]
-_HELP_JSON = json.dumps(_HELP_MARK)[1:-1]
 
 
 # --- queueing --------------------------------------------------------------------------------------
@@ -70,7 +68,13 @@ class Addressee:
 
 
 class MessageBook:
-    """Compose each distinct message of one alert version once; fill in each recipient's answer links."""
+    """Compose each distinct message of one alert version once, with marks where each recipient's links go.
+
+    Deliveries store the shared message, not one per recipient: the desk neither signs links nor
+    writes JSON per row. The sender fills in the recipient's signed answer links (`SafetyLinks`)
+    when it sends: in the Web Push worker processes, next to the encryption; for apprise, on the
+    desk's threads.
+    """
 
     def __init__(
         self,
@@ -78,7 +82,7 @@ class MessageBook:
         *,
         alert_id: int,
         purpose: str,
-        links: SafetyLinks | None,
+        links: bool,
         shelters: dict[str, Shelter],
     ) -> None:
         self._content = content
@@ -86,26 +90,19 @@ class MessageBook:
         self._purpose = purpose
         self._links = links
         self._shelters = shelters
-        self._composed: dict[tuple[Any, ...], tuple[str, str, dict[str, Any]]] = {}
+        self._composed: dict[tuple[Any, ...], tuple[str, str, str]] = {}
 
     def message(self, addressee: Addressee) -> tuple[str, str, str]:
-        """Return title, body and Web Push payload (JSON) for one addressee, exactly as `compose` writes them."""
-        # compose tells distances to the nearest 10 m: residents a few metres apart share one message
+        """Return title, body and Web Push payload (JSON) for one addressee, the links still marks.
+
+        `compose` tells distances to the nearest 10 m: residents a few metres apart share one message.
+        """
         distance = None if addressee.shelter_distance_m is None else round(addressee.shelter_distance_m / 10)
         key = (addressee.language, addressee.shelter_id, distance, addressee.person)
         composed = self._composed.get(key)
         if composed is None:
             composed = self._composed[key] = self._compose(addressee)
-        title, body, payload = composed
-        if self._links is None:
-            return title, body, payload
-        own = self._links.links(alert_id=self._alert_id, recipient_id=addressee.recipient_id)
-        # the links are URL-safe text: JSON writes them as they are, so one replace fills body and fields
-        return (
-            title,
-            body.replace(_SAFE_MARK, own.safe).replace(_HELP_MARK, own.need_help),
-            payload.replace(_SAFE_JSON, own.safe).replace(_HELP_JSON, own.need_help),
-        )
+        return composed
 
     def _compose(self, addressee: Addressee) -> tuple[str, str, str]:
         shelter = None
@@ -113,7 +110,7 @@ class MessageBook:
             shelter = ShelterChoice(
                 shelter=self._shelters[addressee.shelter_id], distance_m=addressee.shelter_distance_m or 0.0
             )
-        marks = AnswerLinks(safe=_SAFE_MARK, need_help=_HELP_MARK) if self._links is not None else None
+        marks = MARKS if self._links else None
         message = compose(self._content, addressee.language, shelter=shelter, links=marks, person=addressee.person)
         payload = {
             "title": message.title,
@@ -130,6 +127,35 @@ class MessageBook:
         return message.title, message.body, json.dumps(payload, ensure_ascii=False)
 
 
+_DELIVERY_COLUMNS = (
+    "alert_id",
+    "recipient_id",
+    "version",
+    "purpose",
+    "channel",
+    "address",
+    "title",
+    "body",
+    "payload",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+_RECIPIENT_COLUMNS = (
+    "alert_id",
+    "device_id",
+    "person_id",
+    "language",
+    "lat",
+    "lon",
+    "shelter_id",
+    "shelter_name",
+    "shelter_distance_m",
+    "created_at",
+)
+
+
 def queue_deliveries(
     sessions: Sessions,
     addressees: Iterable[Addressee],
@@ -144,45 +170,59 @@ def queue_deliveries(
 ) -> int:
     """Insert one pending delivery per addressee, a transaction per `chunk` rows; return how many.
 
-    `queued` (if given) is called after each committed chunk, so sending starts before the
-    last row is written.
+    A Web Push delivery keeps its message in the payload only (its body is empty); an apprise
+    one in its title and body (its payload is empty). `queued` (if given) is called after each
+    committed chunk, so sending starts before the last row is written.
     """
     count = 0
+    when = _bound(sessions, DELIVERIES.c.created_at, now)
     for part in _batched(addressees, chunk):
         rows = []
         for addressee in part:
             title, body, payload = book.message(addressee)
+            webpush = addressee.channel == "webpush"
             rows.append(
-                {
-                    "alert_id": alert_id,
-                    "recipient_id": addressee.recipient_id,
-                    "version": version,
-                    "purpose": purpose,
-                    "channel": addressee.channel,
-                    "address": addressee.address,
-                    "title": title,
-                    "body": body,
-                    "payload_json": payload,
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
+                (
+                    alert_id,
+                    addressee.recipient_id,
+                    version,
+                    purpose,
+                    addressee.channel,
+                    addressee.address,
+                    title,
+                    "" if webpush else body,
+                    payload if webpush else "{}",
+                    "pending",
+                    0,
+                    when,
+                    when,
+                )
             )
         with sessions.begin() as session:
-            connection = session.connection()
-            connection.execute(_insert_delivery(connection.dialect.name), rows)
+            _insert_many(session.connection(), DELIVERIES.name, _DELIVERY_COLUMNS, rows)
         count += len(rows)
         if queued is not None:
             queued()
     return count
 
 
-def _insert_delivery(dialect: str) -> Any:
-    # the payload is JSON text already: bound as text it is stored as written, not encoded twice
-    # (SQLite keeps JSON as text; PostgreSQL wants the text cast to json)
-    text = bindparam("payload_json", type_=Text)
-    return insert(DELIVERIES).values(payload=text if dialect == "sqlite" else cast(text, JSON))
+def _bound(sessions: Sessions, column: Any, value: Any) -> Any:
+    """Return `value` as the driver wants it for `column` (what SQLAlchemy would bind)."""
+    dialect = sessions.kw["bind"].dialect
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return value if process is None else process(value)
+
+
+def _insert_many(connection: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    # the DB-API's executemany with plain tuples: a fan-out writes 200,000 rows, and building
+    # and processing SQLAlchemy parameters per row cost more than the database's own work
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    # JSON arrives as text: SQLite keeps it so; PostgreSQL wants the text cast to json
+    marks = [
+        f"CAST({mark} AS JSON)" if name == "payload" and connection.dialect.name != "sqlite" else mark
+        for name in columns
+    ]
+    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})", rows)
 
 
 def _batched(items: Iterable[Addressee], size: int) -> Iterator[list[Addressee]]:
@@ -203,36 +243,45 @@ def insert_recipients(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> int
     written row by row, leaving out the rows that fail.
     """
     written = 0
-    for start in range(0, len(rows), QUEUE_CHUNK):
-        chunk = list(rows[start : start + QUEUE_CHUNK])
+    values = itemgetter(*_RECIPIENT_COLUMNS)
+    created: dict[Any, Any] = {}  # a fan-out's rows share their creation time: bind it once
+    plain = []
+    for row in rows:
+        at = row["created_at"]
+        if at not in created:
+            created[at] = _bound(sessions, RECIPIENTS.c.created_at, at)
+        plain.append((*values(row)[:-1], created[at]))
+    for start in range(0, len(plain), QUEUE_CHUNK):
+        chunk = plain[start : start + QUEUE_CHUNK]
         try:
             with sessions.begin() as session:
-                session.connection().execute(insert(RECIPIENTS), chunk)
+                _insert_many(session.connection(), RECIPIENTS.name, _RECIPIENT_COLUMNS, chunk)
             written += len(chunk)
         except IntegrityError:
             for row in chunk:
                 try:
                     with sessions.begin() as session:
-                        session.connection().execute(insert(RECIPIENTS), row)
+                        _insert_many(session.connection(), RECIPIENTS.name, _RECIPIENT_COLUMNS, [row])
                     written += 1
                 except IntegrityError:
-                    log.info("recipient left out (its device or person is gone): %s", row.get("device_id"))
+                    log.info("recipient left out (its device or person is gone): %s", row[1])
     return written
 
 
 # --- sending ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A delivery taken for one attempt, with what sending it needs."""
+class Claimed(NamedTuple):
+    """A delivery taken for one attempt, with what sending it needs (a tuple: thousands per batch)."""
 
     id: int
+    alert_id: int
+    recipient_id: int
     channel: str
     address: str
     title: str
-    body: str
-    payload: str  # JSON
+    body: str  # apprise: the message, answer links still marks
+    payload: str  # Web Push: the JSON message, answer links still marks
     attempts: int
     device_id: int | None
     subscription: tuple[str, str, str] | None  # endpoint, keys.p256dh, keys.auth
@@ -267,6 +316,7 @@ class DeliveryDispatcher:
         apprise: NotificationChannel,
         max_attempts: int,
         retry_base_s: float,
+        links: Callable[[], SafetyLinks] | None = None,
         apprise_workers: int = 8,
         batch_size: int = CLAIM_BATCH,
         in_flight: int = IN_FLIGHT_BATCHES,
@@ -277,6 +327,7 @@ class DeliveryDispatcher:
         self._apprise = apprise
         self._max_attempts = max(1, max_attempts)
         self._retry_base_s = retry_base_s
+        self._links = links
         self._apprise_workers = max(1, apprise_workers)
         self._apprise_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -354,6 +405,8 @@ class DeliveryDispatcher:
         query = (
             select(
                 d.id,
+                d.alert_id,
+                d.recipient_id,
                 d.channel,
                 d.address,
                 d.title,
@@ -376,29 +429,23 @@ class DeliveryDispatcher:
             rows = connection.execute(query).all()
             if not rows:
                 return []
-            _in_chunks(
-                connection,
-                [row.id for row in rows],
-                lambda ids: update(DELIVERIES).where(d.id.in_(ids)).values(state=SENDING),
-            )
+            _update_ids(connection, f"state = '{SENDING}'", (), [row.id for row in rows])
         return [
             Claimed(
-                id=row.id,
-                channel=row.channel,
-                address=row.address,
-                title=row.title,
-                body=row.body,
-                payload=row.payload if isinstance(row.payload, str) else json.dumps(row.payload, ensure_ascii=False),
-                attempts=row.attempts,
-                device_id=row.device_id,
-                subscription=(row.endpoint, row.p256dh, row.auth) if row.endpoint else None,
+                *row[:7],
+                payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False),
+                attempts,
+                device_id,
+                (endpoint, p256dh, auth) if endpoint else None,
             )
             for row in rows
+            for payload, attempts, device_id, endpoint, p256dh, auth in (row[7:],)
         ]
 
     def submit(self, claimed: list[Claimed]) -> _Flight:
         """Start sending a claimed batch: Web Push in bulk, apprise on threads."""
         flight = _Flight(claimed=claimed)
+        links = self._links() if self._links is not None else None
         jobs: list[PushJob] = []
         for delivery in claimed:
             if delivery.channel == "webpush":
@@ -409,17 +456,19 @@ class DeliveryDispatcher:
                     jobs.append(job)
                     flight.pushes.append(delivery)
             else:
+                body = delivery.body
+                if links is not None:
+                    body = links.fill_text(body, alert_id=delivery.alert_id, recipient_id=delivery.recipient_id)
                 pool = self._apprise_threads()
                 flight.apprise.append(
-                    (
-                        delivery,
-                        pool.submit(self._apprise.send, delivery.address, title=delivery.title, body=delivery.body),
-                    )
+                    (delivery, pool.submit(self._apprise.send, delivery.address, title=delivery.title, body=body))
                 )
         if jobs:
             assert self._webpush is not None
             try:
-                settings = self._webpush.push_settings(job.endpoint for job in jobs)
+                settings = self._webpush.push_settings({origin_of(job.endpoint) for job in jobs})
+                if links is not None:  # each message gets its recipient's links where it is encrypted
+                    settings = settings._replace(filler=links.fill_json)
                 flight.push_future = self._webpush.fan_out.submit(jobs, settings)
             except Exception as exc:  # worker processes that cannot start: every push waits for a retry
                 log.exception("Web Push batch could not start")
@@ -433,7 +482,7 @@ class DeliveryDispatcher:
         endpoint, p256dh, auth = delivery.subscription
         if not (p256dh and auth) or not endpoint.startswith(("https://", "http://")):
             return PushResult(ok=False, gone=True, error="unusable subscription: no keys or no http(s) endpoint")
-        return PushJob(endpoint, p256dh, auth, delivery.payload.encode())
+        return PushJob(endpoint, p256dh, auth, delivery.payload.encode(), (delivery.alert_id, delivery.recipient_id))
 
     def _apprise_threads(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -486,14 +535,12 @@ class DeliveryDispatcher:
             changes.append(change)
         with self._sessions.begin() as session:
             connection = session.connection()
-            _in_chunks(
+            sent_at = _bound(self._sessions, d.sent_at, now)
+            _update_ids(
                 connection,
+                "state = 'sent', sent_at = {0}, last_error = NULL, attempts = attempts + 1",
+                (sent_at,),
                 sent,
-                lambda ids: (
-                    update(DELIVERIES)
-                    .where(d.id.in_(ids))
-                    .values(state="sent", sent_at=now, last_error=None, attempts=d.attempts + 1)
-                ),
             )
             if changes:
                 connection.execute(
@@ -526,6 +573,16 @@ def _parts(subscription: dict[str, Any]) -> tuple[str, str, str]:
     return str(subscription.get("endpoint")), str(keys.get("p256dh")), str(keys.get("auth"))
 
 
-def _in_chunks(connection: Connection, ids: list[int], statement: Any, size: int = 5000) -> None:
+def _update_ids(
+    connection: Connection, assignments: str, parameters: tuple[Any, ...], ids: list[int], size: int = 5000
+) -> None:
+    """Run `UPDATE deliveries SET <assignments> WHERE id IN (<ids>)`, a statement per `size` ids.
+
+    The ids are our own integers, written into the statement: a bound parameter each cost more
+    to render than the update itself. `{0}` in `assignments` stands for the driver's placeholder.
+    """
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    setting = assignments.format(mark)
     for start in range(0, len(ids), size):
-        connection.execute(statement(ids[start : start + size]))
+        listed = ",".join(str(int(delivery_id)) for delivery_id in ids[start : start + size])
+        connection.exec_driver_sql(f"UPDATE {DELIVERIES.name} SET {setting} WHERE id IN ({listed})", parameters)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -13,6 +14,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from alerts.disaster.compose import AnswerLinks
 
 SALT = "mimamori.disaster.safety"
+# stand-ins for a recipient's own answer links in a message composed once for many recipients:
+# the links are filled in when the message is sent (`SafetyLinks.fill_text`, `fill_json`)
+# (private-use characters: no alert text has them, and PostgreSQL text takes them, unlike NUL)
+SAFE_MARK = "\ue000safe-link\ue000"
+HELP_MARK = "\ue000need-help-link\ue000"
+MARKS = AnswerLinks(safe=SAFE_MARK, need_help=HELP_MARK)
+# the marks as the payloads' JSON (ensure_ascii=False) writes them, in UTF-8
+_SAFE_JSON = json.dumps(SAFE_MARK, ensure_ascii=False)[1:-1].encode()
+_HELP_JSON = json.dumps(HELP_MARK, ensure_ascii=False)[1:-1].encode()
 
 
 class SafetyAnswer(StrEnum):
@@ -39,6 +49,7 @@ class SafetyLinks:
     def __init__(self, secret: str, *, base_url: str) -> None:
         if not secret:
             raise ValueError("a safety link secret is needed")
+        self._secret = secret
         self._serializer = URLSafeSerializer(secret, salt=SALT)
         self._base_url = base_url.rstrip("/")
         signer = self._serializer.make_signer()
@@ -72,6 +83,29 @@ class SafetyLinks:
         need_help = self.token(alert_id=alert_id, recipient_id=recipient_id, answer=SafetyAnswer.NEED_HELP)
         return AnswerLinks(safe=f"{self._base_url}/{safe}", need_help=f"{self._base_url}/{need_help}")
 
+    def fill_text(self, text: str, *, alert_id: int, recipient_id: int) -> str:
+        """Return `text` with the marks (`MARKS`) replaced by the recipient's two links."""
+        if SAFE_MARK not in text and HELP_MARK not in text:
+            return text
+        own = self.links(alert_id=alert_id, recipient_id=recipient_id)
+        return text.replace(SAFE_MARK, own.safe).replace(HELP_MARK, own.need_help)
+
+    def fill_json(self, payload: bytes, recipient: tuple[int, ...]) -> bytes:
+        """Return a UTF-8 JSON payload with the marks replaced by the links of `recipient` (alert id, recipient id).
+
+        The links are URL-safe text, which JSON writes as it is: a byte replace gives the same
+        document as composing with the links would (this runs in the Web Push sender processes).
+        """
+        if _SAFE_JSON not in payload and _HELP_JSON not in payload:
+            return payload
+        alert_id, recipient_id = recipient
+        own = self.links(alert_id=alert_id, recipient_id=recipient_id)
+        return payload.replace(_SAFE_JSON, own.safe.encode()).replace(_HELP_JSON, own.need_help.encode())
+
+    def __reduce__(self) -> tuple[Callable[[str, str], SafetyLinks], tuple[str, str]]:
+        # sent to the Web Push sender processes as its secret and base URL (hash objects do not pickle)
+        return (_restored, (self._secret, self._base_url))
+
     def verify(self, token: str) -> SignedAnswer:
         """Return what a token says, or raise InvalidAnswerLink."""
         try:
@@ -79,6 +113,10 @@ class SafetyLinks:
             return SignedAnswer(alert_id=int(alert_id), recipient_id=int(recipient_id), answer=SafetyAnswer(answer))
         except (BadSignature, ValueError, TypeError) as exc:
             raise InvalidAnswerLink("invalid safety link") from exc
+
+
+def _restored(secret: str, base_url: str) -> SafetyLinks:
+    return SafetyLinks(secret, base_url=base_url)
 
 
 def _b64(data: bytes) -> str:

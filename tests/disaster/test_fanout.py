@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -63,6 +64,11 @@ def test_a_few_hundred_residents_each_get_their_own_decryptable_message(
     for payload in by_path.values():
         assert payload["safe_url"] in payload["body"] and payload["need_help_url"] in payload["body"]
     assert push.connections < 300  # connections are kept alive, not one per message
+    # the links were signed where the message was encrypted: one tap answers for that resident
+    tapped = anonymous.get(urlsplit(by_path["/push/d7"]["need_help_url"]).path)
+    assert tapped.status_code == 200
+    everyone = api.get(f"/api/v1/disaster/alerts/{alert_id}/safety").json()["everyone"]
+    assert everyone == {"total": 300, "safe": 0, "need_help": 1, "no_answer": 299}
 
 
 def test_one_gone_subscription_in_a_batch_is_the_only_one_removed(
