@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from alerts import RuleName, Severity
+from alerts.messages import CATALOGUES
 from cloud.alerting import AlertLifecycle
-from cloud.db import AlertEscalation, AuditEntry, ContactQuietHours, Notification
+from cloud.db import AlertEscalation, AuditEntry, Contact, ContactQuietHours, Notification
 from cloud.db.session import make_sessions, migrate
 from cloud.provisioning import add_contact, add_gateway, add_household
 from cloud.service import CloudService
@@ -58,6 +59,23 @@ def test_tapping_the_link_acknowledges_as_that_contact(
     assert settings.api_port == 0
 
 
+def test_an_easy_japanese_contact_gets_the_page_in_easy_japanese(
+    linked: CloudService, gateway: GatewayPublisher, receiver: NotificationReceiver
+) -> None:
+    """The confirmation page speaks やさしい日本語 and tells the browser it is Japanese (lang="ja")."""
+    with linked.sessions() as session:
+        session.scalars(select(Contact).where(Contact.name == "contact 0")).one().language = "ja-easy"
+        session.commit()
+    linked.lifecycle._public_url = linked.api_url
+    gateway.publish(events_topic(), encode(event(kind=EventKind.BUTTON_PRESSED)))
+    [message] = receiver.wait_for("/family", timeout=15)
+    [link] = ACK_LINK.findall(message.message)
+    page = httpx.get(link, timeout=10)
+    assert page.status_code == 200
+    assert '<html lang="ja">' in page.text
+    assert CATALOGUES["ja-easy"]["page.acknowledged.title"] in page.text
+
+
 def test_a_tampered_link_is_refused(linked: CloudService) -> None:
     """A link whose signature does not match acknowledges nothing and says so."""
     page = httpx.get(f"{linked.api_url}/ack/WzEsMSwxOTk5OTk5OTk5XQ.forged", timeout=10)
@@ -86,8 +104,6 @@ def quiet_home(tmp_path: Path, *, mode: str) -> tuple[AlertLifecycle, Callable[[
     )
     with store() as session:
         contact_id = session.scalars(select(Notification.contact_id)).first()
-        from cloud.db import Contact
-
         ichiro = session.scalars(select(Contact).where(Contact.name == "山田 一郎")).one()
         session.add(ContactQuietHours(contact_id=ichiro.id, start="22:00", end="07:00", mode=mode))
         session.commit()

@@ -36,7 +36,9 @@ def _page(lang: str, key: str, code: int = status.HTTP_200_OK, **values: str) ->
     safe = {name: escape(value) for name, value in values.items()}
     title = escape(texts[f"page.{key}.title"])
     body = texts[f"page.{key}.body"].format(**safe) if safe else escape(texts[f"page.{key}.body"])
-    return HTMLResponse(_PAGE.format(lang=lang, title=title, body=body), status_code=code)
+    # a catalogue name is not always a language tag: やさしい日本語 is Japanese to the browser
+    tag = "ja" if lang == "ja-easy" else lang
+    return HTMLResponse(_PAGE.format(lang=tag, title=title, body=body), status_code=code)
 
 
 @router.get("/{token}", response_class=HTMLResponse)
