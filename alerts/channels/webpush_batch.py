@@ -58,11 +58,20 @@ class PushOutcome(NamedTuple):
 
     def result(self) -> PushResult:
         """Return the outcome as the channel's PushResult."""
+        if self.status is not None and self.status < 300 and not self.unusable:
+            # nearly every outcome of a fan-out: one shared (frozen) result per status
+            sent = _SENT.get(self.status)
+            if sent is None:
+                sent = _SENT[self.status] = answered(self.status)
+            return sent
         if self.unusable:
             return PushResult(ok=False, gone=True, error=self.error)
         if self.status is None:
             return PushResult(ok=False, error=self.error)
         return answered(self.status)
+
+
+_SENT: dict[int, PushResult] = {}
 
 
 class PushSettings(NamedTuple):
