@@ -446,10 +446,12 @@ class DeliveryDispatcher:
         """Start sending a claimed batch: Web Push in bulk, apprise on threads."""
         flight = _Flight(claimed=claimed)
         links = self._links() if self._links is not None else None
+        # deliveries sharing a message share one bytes object: pickled once per batch for the workers
+        payloads: dict[str, bytes] = {}
         jobs: list[PushJob] = []
         for delivery in claimed:
             if delivery.channel == "webpush":
-                job = self._push_job(delivery)
+                job = self._push_job(delivery, payloads)
                 if isinstance(job, PushResult):
                     flight.known.append((delivery, job))
                 else:
@@ -476,13 +478,16 @@ class DeliveryDispatcher:
                 flight.pushes = []
         return flight
 
-    def _push_job(self, delivery: Claimed) -> PushJob | PushResult:
+    def _push_job(self, delivery: Claimed, payloads: dict[str, bytes]) -> PushJob | PushResult:
         if delivery.subscription is None or self._webpush is None:
             return PushResult(ok=False, gone=True, error="no Web Push subscription")
         endpoint, p256dh, auth = delivery.subscription
         if not (p256dh and auth) or not endpoint.startswith(("https://", "http://")):
             return PushResult(ok=False, gone=True, error="unusable subscription: no keys or no http(s) endpoint")
-        return PushJob(endpoint, p256dh, auth, delivery.payload.encode(), (delivery.alert_id, delivery.recipient_id))
+        payload = payloads.get(delivery.payload)
+        if payload is None:
+            payload = payloads[delivery.payload] = delivery.payload.encode()
+        return PushJob(endpoint, p256dh, auth, payload, (delivery.alert_id, delivery.recipient_id))
 
     def _apprise_threads(self) -> ThreadPoolExecutor:
         with self._pool_lock:

@@ -301,7 +301,7 @@ class WebPushFanOut:
         pool = self._ensure_pool()
         size = -(-len(jobs) // self._processes)
         chunks = [list(jobs[start : start + size]) for start in range(0, len(jobs), size)]
-        return _joined([(pool.submit(push_all, chunk, settings), len(chunk)) for chunk in chunks])
+        return _joined([(pool.submit(_push_all_shared, chunk, settings), len(chunk)) for chunk in chunks])
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -314,6 +314,12 @@ class WebPushFanOut:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _push_all_shared(jobs: Sequence[PushJob], settings: PushSettings) -> list[PushOutcome]:
+    """`push_all` in a worker process, equal outcomes made one object: the answer pickles one "201" for all."""
+    shared: dict[PushOutcome, PushOutcome] = {}
+    return [shared.setdefault(outcome, outcome) for outcome in push_all(jobs, settings)]
 
 
 def _joined(parts: list[tuple[Future[list[PushOutcome]], int]]) -> Future[list[PushOutcome]]:
