@@ -540,9 +540,7 @@ def bench_desk_fanout(
                     select_payload(DisasterDelivery, DisasterRecipient, alert_id, device_id=index + 1)
                 ).one()
                 # the desk stores the message with marks; the sender puts in the resident's own links
-                expected = json.loads(
-                    links.fill_json(json.dumps(template, ensure_ascii=False).encode(), (alert_id, recipient_id))
-                )
+                expected = json.loads(links.fill_json(template.encode(), (alert_id, recipient_id)))
                 plain = json.loads(
                     http_ece.decrypt(bodies[path], private_key=key, auth_secret=auth, version="aes128gcm")
                 )
@@ -583,9 +581,12 @@ def select_payload(deliveries: Any, recipients: Any, alert_id: int, *, device_id
     """Return the query of the recipient id and the payload the desk stored for one device's delivery."""
     from sqlalchemy import select
 
+    from cloud.db.disaster import DisasterMessage
+
     return (
-        select(deliveries.recipient_id, deliveries.payload)
+        select(deliveries.recipient_id, DisasterMessage.payload)
         .join(recipients, recipients.id == deliveries.recipient_id)
+        .join(DisasterMessage, DisasterMessage.id == deliveries.message_id)
         .where(deliveries.alert_id == alert_id, recipients.device_id == device_id)
     )
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Text, bindparam, select, type_coerce, update
+from sqlalchemy import Connection, Text, bindparam, insert, literal_column, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,13 +37,14 @@ from alerts.channels.webpush import PushResult, WebPushChannel
 from alerts.channels.webpush_batch import PushJob, PushOutcome, origin_of
 from alerts.disaster import AlertContent, Language, SafetyLinks, ShelterChoice, compose
 from alerts.disaster.safety import MARKS
-from cloud.db.disaster import DisasterDelivery, DisasterRecipient, ResidentDevice
+from cloud.db.disaster import DisasterDelivery, DisasterMessage, DisasterRecipient, ResidentDevice
 from cloud.db.session import Sessions
 from maps import Shelter
 
 log = logging.getLogger(__name__)
 
 DELIVERIES = DisasterDelivery.__table__
+MESSAGES = DisasterMessage.__table__
 RECIPIENTS = DisasterRecipient.__table__
 SENDING = "sending"
 CLAIM_BATCH = 2000
@@ -134,6 +135,7 @@ _DELIVERY_COLUMNS = (
     "purpose",
     "channel",
     "address",
+    "message_id",
     "title",
     "body",
     "payload",
@@ -170,18 +172,38 @@ def queue_deliveries(
 ) -> int:
     """Insert one pending delivery per addressee, a transaction per `chunk` rows; return how many.
 
-    A Web Push delivery keeps its message in the payload only (its body is empty); an apprise
-    one in its title and body (its payload is empty). `queued` (if given) is called after each
-    committed chunk, so sending starts before the last row is written.
+    Each distinct message is written once (disaster_messages), in the transaction of the first
+    chunk that uses it; a delivery row names it and carries no text of its own. `queued` (if
+    given) is called after each committed chunk, so sending starts before the last row is written.
     """
     count = 0
     when = _bound(sessions, DELIVERIES.c.created_at, now)
+    stored: dict[tuple[str, str, str], int] = {}  # composed message -> its disaster_messages id
     for part in _batched(addressees, chunk):
-        rows = []
-        for addressee in part:
-            title, body, payload = book.message(addressee)
-            webpush = addressee.channel == "webpush"
-            rows.append(
+        composed = [book.message(addressee) for addressee in part]
+        with sessions.begin() as session:
+            connection = session.connection()
+            fresh = {message: addressee for message, addressee in zip(composed, part, strict=True)}
+            fresh = {message: addressee for message, addressee in fresh.items() if message not in stored}
+            if fresh:
+                ids = connection.execute(
+                    insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "alert_id": alert_id,
+                            "version": version,
+                            "purpose": purpose,
+                            "language": addressee.language.value,
+                            "title": title,
+                            "body": body,
+                            "payload": payload,
+                            "created_at": now,
+                        }
+                        for (title, body, payload), addressee in fresh.items()
+                    ],
+                ).scalars()
+                stored.update(zip(fresh, ids, strict=True))
+            rows = [
                 (
                     alert_id,
                     addressee.recipient_id,
@@ -189,17 +211,18 @@ def queue_deliveries(
                     purpose,
                     addressee.channel,
                     addressee.address,
-                    title,
-                    "" if webpush else body,
-                    payload if webpush else "{}",
+                    stored[message],
+                    "",
+                    "",
+                    "{}",
                     "pending",
                     0,
                     when,
                     when,
                 )
-            )
-        with sessions.begin() as session:
-            _insert_many(session.connection(), DELIVERIES.name, _DELIVERY_COLUMNS, rows)
+                for addressee, message in zip(part, composed, strict=True)
+            ]
+            _insert_many(connection, DELIVERIES.name, _DELIVERY_COLUMNS, rows)
         count += len(rows)
         if queued is not None:
             queued()
@@ -409,6 +432,7 @@ class DeliveryDispatcher:
                 d.recipient_id,
                 d.channel,
                 d.address,
+                d.message_id,
                 d.title,
                 d.body,
                 type_coerce(d.payload, Text).label("payload"),
@@ -420,7 +444,8 @@ class DeliveryDispatcher:
             )
             .join_from(DELIVERIES, RECIPIENTS, r.id == d.recipient_id)
             .outerjoin(ResidentDevice.__table__, devices.id == r.device_id)
-            .where(d.state == "pending", d.next_attempt_at <= due_by)
+            # the state as written in the statement, not bound: the planner then uses the partial due index
+            .where(d.state == literal_column("'pending'"), d.next_attempt_at <= due_by)
             .order_by(d.next_attempt_at, d.id)
             .limit(self.batch_size)
         )
@@ -430,16 +455,21 @@ class DeliveryDispatcher:
             if not rows:
                 return []
             _update_ids(connection, f"state = '{SENDING}'", (), [row.id for row in rows])
+            messages = _messages(connection, {row.message_id for row in rows if row.message_id is not None})
         return [
             Claimed(
-                *row[:7],
-                payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False),
+                *row[:5],
+                *(
+                    messages[message_id]
+                    if message_id is not None
+                    else (title, body, payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False))
+                ),
                 attempts,
                 device_id,
                 (endpoint, p256dh, auth) if endpoint else None,
             )
             for row in rows
-            for payload, attempts, device_id, endpoint, p256dh, auth in (row[7:],)
+            for message_id, title, body, payload, attempts, device_id, endpoint, p256dh, auth in (row[5:],)
         ]
 
     def submit(self, claimed: list[Claimed]) -> _Flight:
@@ -571,6 +601,18 @@ class DeliveryDispatcher:
         if device is not None and device.webpush and _parts(device.webpush) == delivery.subscription:
             device.webpush = None
             log.info("device %d: Web Push subscription expired (%s), removed", delivery.device_id, result.status)
+
+
+def _messages(connection: Connection, ids: set[int]) -> dict[int, tuple[str, str, str]]:
+    """Return title, body and payload of each message named (one str object each, shared by its deliveries)."""
+    m = MESSAGES.c
+    found: dict[int, tuple[str, str, str]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 5000):
+        query = select(m.id, m.title, m.body, m.payload).where(m.id.in_(ordered[start : start + 5000]))
+        for message_id, title, body, payload in connection.execute(query):
+            found[message_id] = (title, body, payload)
+    return found
 
 
 def _parts(subscription: dict[str, Any]) -> tuple[str, str, str]:

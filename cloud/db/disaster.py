@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cloud.db.models import Base
@@ -72,7 +72,8 @@ class DisasterRecipient(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("disaster_alerts.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique constraints lead with alert_id (one index fewer to write per row)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("disaster_alerts.id", ondelete="CASCADE"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("resident_devices.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(16))
@@ -87,11 +88,41 @@ class DisasterRecipient(Base):
     created_at: Mapped[datetime]
 
 
+class DisasterMessage(Base):
+    """One composed message of one alert version, shared by every delivery that sends it.
+
+    The answer links are still marks; the sender fills in each recipient's. Stored once here
+    rather than per delivery: a fan-out writes 200,000 deliveries and a few thousand messages.
+    """
+
+    __tablename__ = "disaster_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("disaster_alerts.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(16))  # alert | update | cancel
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # for apprise
+    payload: Mapped[str] = mapped_column(Text)  # the Web Push JSON, as sent
+    created_at: Mapped[datetime]
+
+
 class DisasterDelivery(Base):
     """One message of one version to one address of one recipient, kept until sent or given up."""
 
     __tablename__ = "disaster_deliveries"
-    __table_args__ = (Index("ix_disaster_deliveries_due", "state", "next_attempt_at"),)
+    # only pending rows are ever looked up by due time: claiming one takes it out of the index,
+    # and recording it as sent touches no index at all
+    __table_args__ = (
+        Index(
+            "ix_disaster_deliveries_due",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("disaster_alerts.id", ondelete="CASCADE"), index=True)
@@ -100,6 +131,8 @@ class DisasterDelivery(Base):
     purpose: Mapped[str] = mapped_column(String(16))  # alert | update | cancel
     channel: Mapped[str] = mapped_column(String(16))  # webpush | apprise
     address: Mapped[str] = mapped_column(Text, default="")  # the apprise URL; empty for Web Push
+    # the message sent; rows queued before disaster_messages existed carry it in title/body/payload
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("disaster_messages.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
