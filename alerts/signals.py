@@ -89,6 +89,8 @@ class WatchSettings:
     escalation_step_min: float = 10.0
     escalation_critical_step_min: float = 3.0
     reminder_every_min: float = 15.0
+    # each reminder waits twice as long as the one before, up to this (15, 30, 60, 120, 120 …)
+    reminder_max_every_min: float = 120.0
 
 
 @dataclass(frozen=True, slots=True)

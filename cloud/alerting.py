@@ -265,7 +265,7 @@ class AlertLifecycle:
                 session, alert, household, told_so_far, purpose="reminder", now=now, settings=settings
             )
             escalation.reminders += 1
-            escalation.next_reminder_at = _next_reminder(alert, settings, now)
+            escalation.next_reminder_at = _next_reminder(alert, settings, now, already=escalation.reminders)
         return queued
 
     def _worsen(self, session: Session, alert: Alert, household: Household, severity: Severity, now: datetime) -> int:
@@ -411,10 +411,16 @@ def _step_timeout(alert: Alert, settings: WatchSettings) -> timedelta:
     return timedelta(minutes=max(minutes, 0.05))
 
 
-def _next_reminder(alert: Alert, settings: WatchSettings, now: datetime) -> datetime | None:
+def _next_reminder(alert: Alert, settings: WatchSettings, now: datetime, *, already: int = 0) -> datetime | None:
+    """Return when to remind next: the interval doubles with each reminder sent, up to the cap.
+
+    Repeating every 15 minutes all night tires people into muting the channel; backing off keeps
+    an unanswered alert in view without that (Home Assistant's alert `repeat` lists do the same).
+    """
     if Severity(alert.severity) not in REMINDED_SEVERITIES or settings.reminder_every_min <= 0:
         return None
-    return now + timedelta(minutes=settings.reminder_every_min)
+    interval = settings.reminder_every_min * 2 ** min(already, 16)
+    return now + timedelta(minutes=min(interval, max(settings.reminder_max_every_min, settings.reminder_every_min)))
 
 
 def _audit(session: Session, *, now: datetime, actor: str, action: str, alert: Alert, **detail: Any) -> None:

@@ -84,6 +84,21 @@ def test_message_links_to_the_alert(lifecycle: AlertLifecycle, sessions: session
         assert all(f"https://mimamori.example/alerts/{alert_id}" in item.body for item in bodies)
 
 
+def test_reminders_back_off_to_every_two_hours(
+    lifecycle: AlertLifecycle, sessions: sessionmaker[Session], clock: ManualClock
+) -> None:
+    """Left unanswered, an emergency is repeated after 15, 30 and 60 minutes, then every 2 hours."""
+    lifecycle.apply([signal()])
+    reminded_at: list[int] = []
+    for minute in range(1, 6 * 60 + 1):
+        clock.advance(timedelta(minutes=1))
+        lifecycle.run_escalations()
+        reminders = [row for row in notifications(sessions) if row[:2] == ("山田 一郎", "reminder")]
+        if len(reminders) > len(reminded_at):
+            reminded_at.append(minute)
+    assert reminded_at == [15, 45, 105, 225, 345]
+
+
 def test_high_severity_is_reminded_until_acknowledged(
     lifecycle: AlertLifecycle, sessions: sessionmaker[Session], clock: ManualClock
 ) -> None:
