@@ -50,6 +50,7 @@ SENDING = "sending"
 CLAIM_BATCH = 2000
 QUEUE_CHUNK = 2000
 IN_FLIGHT_BATCHES = 3
+MESSAGE_CACHE = 50_000  # composed messages kept by the dispatcher (≈ 1.5 kB each)
 
 
 # --- queueing --------------------------------------------------------------------------------------
@@ -356,6 +357,8 @@ class DeliveryDispatcher:
         self._pool_lock = threading.Lock()
         self.batch_size = max(1, batch_size)
         self._in_flight = max(1, in_flight)
+        # messages never change once written: a fan-out's few thousand are read once, not per batch
+        self._messages: dict[int, tuple[str, str, str]] = {}
 
     # --- the loops --------------------------------------------------------------------------------
 
@@ -455,7 +458,7 @@ class DeliveryDispatcher:
             if not rows:
                 return []
             _update_ids(connection, f"state = '{SENDING}'", (), [row.id for row in rows])
-            messages = _messages(connection, {row.message_id for row in rows if row.message_id is not None})
+            messages = self._known_messages(connection, {row.message_id for row in rows})
         return [
             Claimed(
                 *row[:5],
@@ -471,6 +474,25 @@ class DeliveryDispatcher:
             for row in rows
             for message_id, title, body, payload, attempts, device_id, endpoint, p256dh, auth in (row[5:],)
         ]
+
+    def _known_messages(self, connection: Connection, ids: set[int | None]) -> dict[int, tuple[str, str, str]]:
+        """Return the messages named, from the cache or (the ones it lacks) from the database."""
+        found: dict[int, tuple[str, str, str]] = {}
+        missing: set[int] = set()
+        for message_id in ids:
+            if message_id is not None:
+                message = self._messages.get(message_id)
+                if message is None:
+                    missing.add(message_id)
+                else:
+                    found[message_id] = message
+        if missing:
+            read = _messages(connection, missing)
+            if len(self._messages) + len(read) > MESSAGE_CACHE:
+                self._messages = {}
+            self._messages.update(read)
+            found.update(read)
+        return found
 
     def submit(self, claimed: list[Claimed]) -> _Flight:
         """Start sending a claimed batch: Web Push in bulk, apprise on threads."""
