@@ -46,6 +46,10 @@ class SubscriptionError(ValueError):
     """A Web Push subscription without an endpoint or keys."""
 
 
+class PayloadTooLarge(ValueError):
+    """The message does not fit one Web Push record: the message is at fault, not the subscription."""
+
+
 @dataclass(frozen=True, slots=True)
 class PushResult:
     """The push service's answer: ok, or why not; `gone` says the subscription must be removed."""
@@ -186,7 +190,7 @@ def encrypt(receiver: ReceiverKeys | dict[str, Any], payload: bytes) -> bytes:
     """
     keys = receiver if isinstance(receiver, ReceiverKeys) else ReceiverKeys.of(receiver)
     if len(payload) > MAX_PAYLOAD:
-        raise ValueError(f"a Web Push payload holds at most {MAX_PAYLOAD} bytes")
+        raise PayloadTooLarge(f"a Web Push payload holds at most {MAX_PAYLOAD} bytes, this one {len(payload)}")
     ephemeral = ec.generate_private_key(ec.SECP256R1())
     ephemeral_raw = ephemeral.public_key().public_bytes(
         encoding=serialization.Encoding.X962, format=serialization.PublicFormat.UncompressedPoint
@@ -234,6 +238,8 @@ class WebPushChannel:
         """Deliver one payload to one subscription."""
         try:
             prepared = self.prepare(subscription, payload)
+        except PayloadTooLarge as exc:
+            return PushResult(ok=False, error=str(exc))
         except (SubscriptionError, ValueError) as exc:
             return PushResult(ok=False, gone=True, error=f"unusable subscription: {exc}")
         try:

@@ -24,7 +24,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from alerts.channels.webpush import PushResult, ReceiverKeys, SubscriptionError, answered, encrypt
+from alerts.channels.webpush import (
+    PayloadTooLarge,
+    PushResult,
+    ReceiverKeys,
+    SubscriptionError,
+    answered,
+    encrypt,
+)
 
 # below this many messages a batch is sent in the caller's thread
 IN_PROCESS_LIMIT = 64
@@ -170,6 +177,9 @@ class _Connection:
                 continue
             try:
                 body = encrypt(ReceiverKeys.decode(job.p256dh, job.auth), payload)
+            except PayloadTooLarge as exc:  # the message's fault: keep the subscription
+                outcomes[position] = PushOutcome(None, str(exc))
+                continue
             except (SubscriptionError, ValueError) as exc:
                 outcomes[position] = PushOutcome(None, f"unusable subscription: {exc}", unusable=True)
                 continue

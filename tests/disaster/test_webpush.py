@@ -40,3 +40,16 @@ def test_a_gone_subscription_is_reported_as_gone(tmp_path: Path, push: PushServi
     result = channel.send(subscription, b"{}")
 
     assert not result.ok and result.gone and result.status == 410
+
+
+def test_a_message_too_long_for_web_push_fails_without_dropping_the_subscription(
+    tmp_path: Path, push: PushService
+) -> None:
+    """Over 4 KB is the message's fault: the resident keeps their subscription, nothing is sent."""
+    channel = WebPushChannel(VapidKeys.load_or_create(tmp_path), subject="mailto:bousai@city.taito.lg.jp")
+
+    result = channel.send(push.subscribe("phone"), b'{"body": "' + b"x" * 5000 + b'"}')
+
+    assert not result.ok and not result.gone
+    assert "at most" in (result.error or "")
+    assert push.messages("phone") == []
