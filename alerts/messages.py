@@ -428,7 +428,9 @@ def _opening(
     waited_min: float | None,
 ) -> ComposedMessage:
     texts = CATALOGUES[lang]
-    values = {**base, **_opened_values(rule, facts, opened_at, lang, texts)}
+    # a repeat says how long it has been by now, not what it was when the alert opened
+    now = opened_at + timedelta(minutes=waited_min) if purpose != "opened" and waited_min else opened_at
+    values = {**base, **_opened_values(rule, facts, opened_at, lang, texts, now=now)}
     values = {key: value.format(**values) if key in ("usual", "reasons") else value for key, value in values.items()}
     # a rule may say it from another source (a BLE tag's presence rather than a position)
     variant = f"opened.{rule.value}.{facts.get('via')}" if facts.get("via") else ""
@@ -457,7 +459,13 @@ def _number(value: Any) -> str:
 
 
 def _opened_values(
-    rule: RuleName, facts: Mapping[str, Any], opened_at: datetime, lang: str, texts: Mapping[str, str]
+    rule: RuleName,
+    facts: Mapping[str, Any],
+    opened_at: datetime,
+    lang: str,
+    texts: Mapping[str, str],
+    *,
+    now: datetime | None = None,
 ) -> dict[str, str]:
     if rule in TRACKER_RULES:
         return _tracker_values(facts, opened_at, lang, texts)
@@ -505,7 +513,7 @@ def _opened_values(
             since = opened_at - timedelta(hours=hours)
         return {
             "since": local_time(since, language=lang, reference=opened_at),
-            "hours": _hours(opened_at - since),
+            "hours": _hours((now or opened_at) - since),
             "last_room": texts["last_room"].format(room=room) if room else "",
             "usual": _usual(facts, opened_at, since, lang, texts),
         }

@@ -51,6 +51,25 @@ def test_inactivity_in_japanese_says_since_when_and_how_long() -> None:
     assert "台所" in body and "電話" in body
 
 
+def test_a_reminder_about_no_movement_counts_the_hours_until_now() -> None:
+    """An hour after opening, the reminder says 5 hours without movement, not the 4 it opened with."""
+    facts = {"last_motion_at": jst(26, 5, 5).isoformat(), "threshold_hours": 4.0}
+    message = compose(
+        purpose="reminder",
+        rule=RuleName.INACTIVITY,
+        severity=Severity.HIGH,
+        person_name="山田 花子",
+        household_name="山田家",
+        address="台東区東上野4-5-6",
+        facts=facts,
+        opened_at=OPENED_AT,
+        language="ja",
+        waited_min=60,
+    )
+    assert message.title == "【リマインド】【見守り】山田 花子さんの動きが5時間ありません"
+    assert "05:05から動きが検知されていません（5時間）" in message.body
+
+
 def test_inactivity_in_english_says_since_when_and_how_long() -> None:
     """The English inactivity message gives the last movement time and hours, and asks for a call."""
     facts = {"last_motion_at": jst(26, 7, 35).isoformat(), "threshold_hours": 4.0}
