@@ -1,4 +1,4 @@
-"""Synthetic homes that speak MQTT like real gateways, and wanderers with GPS trackers."""
+"""Synthetic homes that speak MQTT like real gateways, wanderers with GPS trackers, tags at home."""
 
 from simulators.fleet import HouseholdFleet
 from simulators.household import (
@@ -10,6 +10,7 @@ from simulators.household import (
     motion_device,
 )
 from simulators.routine import TOKYO, Activity, DailyRoutine, Happening, Room, Stay
+from simulators.trackers import CarriedTracker, Companion, TagAtHome, WalkingTrackers
 from simulators.wanderer import FixBatch, WandererConfig, WandererFleet, lonlat_to_plane, plane_to_lonlat
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "DOOR_DEVICE",
     "TOKYO",
     "Activity",
+    "CarriedTracker",
+    "Companion",
     "DailyRoutine",
     "FixBatch",
     "Happening",
@@ -25,6 +28,8 @@ __all__ = [
     "Room",
     "SimulatedHousehold",
     "Stay",
+    "TagAtHome",
+    "WalkingTrackers",
     "WandererConfig",
     "WandererFleet",
     "climate_device",

@@ -19,7 +19,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -42,6 +42,9 @@ from protocol import (
     topic_for,
 )
 from simulators.routine import OUT, TOKYO, Activity, DailyRoutine, Happening, Room, Stay
+
+if TYPE_CHECKING:
+    from simulators.trackers import Companion
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +141,12 @@ class SimulatedHousehold:
         self._power_off: _PowerLoss | None = None
         self._heartbeat_interval = self.config.heartbeat_interval
         self._reading_interval = self.config.reading_interval
+        self._companions: list[Companion] = []
+
+    def carry(self, companion: Companion) -> None:
+        """Send a companion device's messages (a tracker, a tag) over this gateway's connection."""
+        with self._lock:
+            self._companions.append(companion)
 
     # -- scripted incidents -------------------------------------------------------------
 
@@ -204,6 +213,7 @@ class SimulatedHousehold:
                 if due is None:
                     break
                 sent += self._handle(due, now)
+            sent += self._send_companions(now)
         self.published += sent
         return sent
 
@@ -321,6 +331,15 @@ class SimulatedHousehold:
             else:
                 event = self._event(happening.at, DOOR_DEVICE, EventKind.DOOR_CLOSED, happening.room)
         return self._publish(TopicKind.EVENTS, encode(event), retain=False)
+
+    def _send_companions(self, now: datetime) -> int:
+        sent = 0
+        for companion in self._companions:
+            for kind, payload in companion.messages_due(now):
+                # a gateway without power hears its tags but sends nothing
+                if self._power_off is None:
+                    sent += self._publish(kind, payload, retain=False)
+        return sent
 
     def _event(self, at: datetime, device_id: str, kind: EventKind, room: str | None) -> Event:
         return Event(

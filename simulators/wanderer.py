@@ -73,6 +73,8 @@ class WandererFleet:
         self.target_x = self.home_x.copy()
         self.target_y = self.home_y.copy()
         self.wandering = np.zeros(n, dtype=bool)
+        # a scripted wander waits at its far end until then (t_s) before turning for home
+        self.hold_until = np.full(n, -np.inf)
         self.t_s = 0.0
 
     def __len__(self) -> int:
@@ -81,6 +83,14 @@ class WandererFleet:
     def true_distance(self) -> NDArray[np.float64]:
         """Return each walker's true distance from home (m)."""
         return np.asarray(np.hypot(self.x - self.home_x, self.y - self.home_y))
+
+    def send_away(self, walker: int, *, dx_m: float, dy_m: float, come_back_at_s: float) -> None:
+        """Script a wander: walk to home + (dx, dy) along the streets, stay there until `come_back_at_s`, walk home."""
+        block = self.config.block_m
+        self.target_x[walker] = self.home_x[walker] + round(dx_m / block) * block
+        self.target_y[walker] = self.home_y[walker] + round(dy_m / block) * block
+        self.wandering[walker] = True
+        self.hold_until[walker] = come_back_at_s
 
     def step(self) -> FixBatch:
         """Advance everyone by one fix interval; return the fixes that came through."""
@@ -98,10 +108,11 @@ class WandererFleet:
             remaining -= np.abs(move)
         self.t_s += dt
         arrived = self.wandering & (self.x == self.target_x) & (self.y == self.target_y)
-        # at the far end of a wander, turn for home
-        far = arrived & ((self.target_x != self.home_x) | (self.target_y != self.home_y))
+        away = (self.target_x != self.home_x) | (self.target_y != self.home_y)
+        # at the far end of a wander (after any scripted stay there), turn for home
+        far = arrived & away & (self.t_s >= self.hold_until)
         self.target_x[far], self.target_y[far] = self.home_x[far], self.home_y[far]
-        back = arrived & ~far
+        back = arrived & ~away
         self.wandering[back] = False
         reported = np.flatnonzero(rng.random(n) >= config.dropout)
         noise = rng.normal(0.0, config.noise_m, (2, len(reported)))

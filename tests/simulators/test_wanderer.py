@@ -46,3 +46,17 @@ def test_fixes_drop_out_and_carry_noise() -> None:
     assert 0.02 < 1 - len(batch.walker) / 2000 < 0.08
     error = np.hypot(batch.x - walkers.x[batch.walker], batch.y - walkers.y[batch.walker])
     assert 12 < float(np.sqrt(np.mean(error**2)) / np.sqrt(2)) < 18
+
+
+def test_a_scripted_wander_stays_out_until_its_time_then_walks_home() -> None:
+    """send_away walks one person 1.2 km out, keeps them there until the set time, then brings them home."""
+    walkers = fleet(3, wanders_per_day=0.0, errands_per_hour=0.0, dropout=0.0)
+    walkers.send_away(1, dx_m=1200.0, dy_m=0.0, come_back_at_s=3 * 3600.0)
+    outside = [walkers.step().true_outside for _ in range(int(3 * 3600 / 30))]
+    assert not any(row[0] or row[2] for row in outside)  # the others stay home
+    assert all(row[1] for row in outside[int(1800 / 30) :])  # out from half an hour on, until 3 h
+    assert walkers.true_distance()[1] > 1100
+    for _ in range(int(1800 / 30)):
+        walkers.step()
+    assert walkers.true_distance()[1] == 0.0
+    assert not walkers.wandering[1]
