@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cloud.api.deps import STAFF, ServiceDep, allow, guard, register_token_resolver
 from cloud.api.routes import (
@@ -34,11 +35,15 @@ from cloud.api.schemas import HealthOut
 from cloud.auth import Accounts, Role
 from cloud.disaster import DEVICE_TOKEN_PREFIX
 from cloud.ingest import IngestSnapshot
+from protocol import Clock
 
 if TYPE_CHECKING:
     from cloud.service import CloudService
 
 API_PREFIX = "/api/v1"
+# every answer carries the server's now and how fast its clock runs against the wall clock
+CLOCK_NOW_HEADER = "X-Clock-Now"
+CLOCK_RATE_HEADER = "X-Clock-Rate"
 WEB_DIR = Path(__file__).resolve().parents[2] / "maps" / "web"
 
 log = logging.getLogger(__name__)
@@ -78,6 +83,31 @@ def prometheus_text(snapshot: IngestSnapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
+class ServerClockHeaders:
+    """Stamp every HTTP answer with the server's now and its clock's rate against the wall clock."""
+
+    def __init__(self, app: ASGIApp, *, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+        # an accelerated clock (the demo) runs `speed` times the wall clock; every other runs at 1
+        self.rate = f"{float(getattr(clock, 'speed', 1.0)):g}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((CLOCK_NOW_HEADER.lower().encode(), self.clock.now().isoformat().encode()))
+                headers.append((CLOCK_RATE_HEADER.lower().encode(), self.rate))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
 def create_app(service: CloudService) -> FastAPI:
     """Build the API of a (started) cloud service."""
     app = FastAPI(
@@ -95,6 +125,10 @@ def create_app(service: CloudService) -> FastAPI:
     # bearer token prefix -> resolver, for principals that are not users (resident devices)
     app.state.token_resolvers = {}
     register_token_resolver(app, DEVICE_TOKEN_PREFIX, residents.resident_principal)
+
+    # the pages count ages ("5 min ago") from the server's clock, which is not the browser's in
+    # the demo (accelerated) or on a device whose clock is off
+    app.add_middleware(ServerClockHeaders, clock=service.clock)
 
     @app.get("/health", response_model=HealthOut, tags=["operations"], responses={503: {"model": HealthOut}})
     def health(service: ServiceDep) -> JSONResponse:
