@@ -168,6 +168,7 @@ const mm = {
       ...options, headers, credentials: "same-origin",
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
+    mm.syncClock(response);
     if (response.status === 401 && !location.pathname.endsWith("login.html")) {
       location.href = "/web/login.html?next=" + encodeURIComponent(location.pathname + location.search + location.hash);
       throw new Error("not logged in");
@@ -179,6 +180,20 @@ const mm = {
       throw error;
     }
     return response.status === 204 ? null : response.json();
+  },
+  // The server's clock, from the X-Clock-Now and X-Clock-Rate headers of its last answer: ages
+  // ("5 min ago") count from it, not from this browser's clock, which may be off, and which in the
+  // demo is hours behind the server's accelerated time (rate: server seconds per wall second).
+  clock: { server: null, wall: 0, rate: 1 },
+  syncClock(response) {
+    const server = Date.parse(response.headers.get("X-Clock-Now") || "");
+    if (Number.isNaN(server)) return;
+    const rate = Number(response.headers.get("X-Clock-Rate") || "1");
+    mm.clock = { server, wall: Date.now(), rate: Number.isFinite(rate) && rate >= 0 ? rate : 1 };
+  },
+  now() {
+    const clock = mm.clock;
+    return clock.server === null ? Date.now() : clock.server + (Date.now() - clock.wall) * clock.rate;
   },
   stream(onAlert, onState) {
     // EventSource reconnects by itself (the server asks for 1 s), also after a server restart

@@ -172,7 +172,8 @@ function onAlert(alert) {
 }
 
 function age(iso) {
-  const minutes = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+  // from the server's now: in the demo, simulated time runs far ahead of this browser's clock
+  const minutes = Math.max(0, Math.round((mm.now() - new Date(iso).getTime()) / 60000));
   return minutes < 120 ? `${minutes} ${mm.t("age.min")}` : `${Math.round(minutes / 60)} ${mm.t("age.h")}`;
 }
 
