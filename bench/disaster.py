@@ -304,25 +304,43 @@ def _payload() -> bytes:
 
 
 class _PeakRss:
-    """Sample the resident memory of this process and its children; keep the peak sum."""
+    """Sample the resident memory of this process and its children; keep the peak sum.
 
-    def __init__(self) -> None:
+    Cheap on purpose (it runs in the process it measures): the children are listed again once a
+    second, not at every sample; CPU times are read when asked (`cpu_now`), not sampled.
+    """
+
+    def __init__(self, interval_s: float = 0.1) -> None:
         self.peak = 0
-        self.cpu: dict[int, float] = {}  # pid → CPU seconds last seen, this process tree's own work
+        self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    @staticmethod
+    def cpu_now() -> dict[int, float]:
+        """Return the CPU seconds (user + system) of this process and each of its children, by pid."""
+        me = psutil.Process()
+        cpu: dict[int, float] = {}
+        for process in [me, *me.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                cpu[process.pid] = times.user + times.system
+        return cpu
+
     def _run(self) -> None:
         me = psutil.Process()
+        processes: list[psutil.Process] = []
+        listed_at = -1.0
         while not self._stop.is_set():
+            if time.monotonic() - listed_at >= 1.0:
+                processes = [me, *me.children(recursive=True)]
+                listed_at = time.monotonic()
             total = 0
-            for process in [me, *me.children(recursive=True)]:
+            for process in processes:
                 with contextlib.suppress(psutil.Error):
                     total += process.memory_info().rss
-                    times = process.cpu_times()
-                    self.cpu[process.pid] = times.user + times.system
             self.peak = max(self.peak, total)
-            self._stop.wait(0.05)
+            self._stop.wait(self._interval_s)
 
     def __enter__(self) -> _PeakRss:
         self._thread.start()
@@ -366,12 +384,13 @@ def bench_fanout(
         ]
         with _PeakRss() as rss, context.Pool(workers) as pool:
             time.sleep(0.2)  # let the sampler see the pool's processes before the clock starts
-            cpu_at_start = dict(rss.cpu)
+            cpu_at_start = rss.cpu_now()
             started = time.time()
             cpu_before = psutil.cpu_times()
             results = pool.map(_send, batches, chunksize=1)
             finished, count, bodies = result_parent.recv()
             cpu_after = psutil.cpu_times()
+            cpu_at_end = rss.cpu_now()
     server.join(timeout=10)
     fanout_s = finished - started
     encrypt_cpu = sum(cpu for _, cpu in results)
@@ -381,7 +400,7 @@ def bench_fanout(
             http_ece.decrypt(bodies[path], private_key=key, auth_secret=auth, version="aes128gcm")
         ) == json.loads(payload):
             decrypted += 1
-    own_cpu = sum(rss.cpu.values()) - sum(cpu_at_start.values())
+    own_cpu = sum(cpu_at_end.values()) - sum(cpu_at_start.values())
     busy = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("user", "system", "nice"))
     return {
         "fanout_baseline_s": round(fanout_s, 2),
@@ -515,7 +534,7 @@ def bench_desk_fanout(
         alert_id = desk.create(AlertDraft(hazard=Hazard.FLOOD, area=area), by="bench")
         with _PeakRss() as rss:
             time.sleep(0.2)
-            cpu_at_start = dict(rss.cpu)
+            cpu_at_start = rss.cpu_now()
             started = time.time()
             machine_before = psutil.cpu_times()
             desk.release(alert_id, by="bench")
@@ -528,7 +547,7 @@ def bench_desk_fanout(
                 time.sleep(0.05)
             fanout_s = time.time() - started
             machine_after = psutil.cpu_times()
-            cpu = {pid: seconds - cpu_at_start.get(pid, 0.0) for pid, seconds in rss.cpu.items()}
+            cpu = {pid: seconds - cpu_at_start.get(pid, 0.0) for pid, seconds in rss.cpu_now().items()}
         desk.stop()
         counts = desk.delivery_counts(alert_id)
         decrypted = 0
@@ -544,7 +563,7 @@ def bench_desk_fanout(
                 plain = json.loads(
                     http_ece.decrypt(bodies[path], private_key=key, auth_secret=auth, version="aes128gcm")
                 )
-                signed = links.verify(plain["safe_url"].rsplit("/", 1)[1])
+                signed = links.verify(*plain["safe_url"].rsplit("/", 2)[1:])
                 decrypted += plain == expected and (signed.alert_id, signed.recipient_id) == (alert_id, recipient_id)
         sessions.kw["bind"].dispose()
     server.join(timeout=10)
