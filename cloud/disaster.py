@@ -825,6 +825,7 @@ class DisasterDesk:
             purpose=job.purpose,
             now=now,
             queued=self._wakeup.set,
+            hand_over=lambda batch: self._dispatcher.hand_over(batch, stopping=self._stopping),
         )
         log.info("disaster alert %d (%s): %d deliveries queued", job.alert_id, job.purpose, count)
         self._wakeup.set()
@@ -927,21 +928,31 @@ class DisasterDesk:
                 recipients.id,
                 recipients.shelter_id,
                 recipients.shelter_distance_m,
+                ResidentDevice.id,
                 ResidentDevice.language,
                 # as text: most devices have none, and decoding 200,000 empty lists is not free
                 type_coerce(ResidentDevice.apprise_urls, Text),
                 ResidentDevice.webpush["endpoint"].as_string(),
+                ResidentDevice.webpush[("keys", "p256dh")].as_string(),
+                ResidentDevice.webpush[("keys", "auth")].as_string(),
             )
             .join(ResidentDevice, ResidentDevice.id == recipients.device_id)
             .where(recipients.alert_id == alert_id)
             .order_by(recipients.id)
         )
-        for recipient_id, shelter_id, distance, code, apprise_urls, endpoint in devices:
+        for recipient_id, shelter_id, distance, device_id, code, apprise_urls, endpoint, p256dh, auth in devices:
             language = languages.get(code) or languages.setdefault(code, pick_language(code))
             if endpoint:
-                addressees.append(Addressee(recipient_id, "webpush", "", language, shelter_id, distance))
+                subscription = (endpoint, p256dh or "", auth or "")
+                addressees.append(
+                    Addressee(
+                        recipient_id, "webpush", "", language, shelter_id, distance, None, device_id, subscription
+                    )
+                )
             for url in _apprise_urls(apprise_urls):
-                addressees.append(Addressee(recipient_id, "apprise", url, language, shelter_id, distance))
+                addressees.append(
+                    Addressee(recipient_id, "apprise", url, language, shelter_id, distance, None, device_id)
+                )
         people = session.execute(
             select(
                 recipients.id, recipients.shelter_id, recipients.shelter_distance_m, Person.name, Person.household_id
@@ -998,9 +1009,9 @@ class DisasterDesk:
 
     # --- safety answers ---------------------------------------------------------------------------
 
-    def answer_link(self, token: str) -> tuple[DisasterAlert, SafetyAnswer]:
-        """Record the answer a signed link carries; return the alert and the answer."""
-        signed = self.links.verify(token)
+    def answer_link(self, token: str, answer: str) -> tuple[DisasterAlert, SafetyAnswer]:
+        """Record the answer of a signed link (its token and answer segment); return the alert and the answer."""
+        signed = self.links.verify(token, answer)
         self.answer(signed.alert_id, signed.recipient_id, signed.answer, source="link")
         return self.get(signed.alert_id), signed.answer
 

@@ -51,14 +51,21 @@ CLAIM_BATCH = 2000
 QUEUE_CHUNK = 2000
 IN_FLIGHT_BATCHES = 3
 MESSAGE_CACHE = 50_000  # composed messages kept by the dispatcher (≈ 1.5 kB each)
+# rows per INSERT … RETURNING: 10 parameters each, under SQLite's 32,766 and PostgreSQL's 65,535
+RETURNING_ROWS = 1000
+# batches a fan-out hands over ahead of the sender: enough to keep it busy, not a ward in memory
+HANDED_AHEAD = 4
 
 
 # --- queueing --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Addressee:
-    """One address of one recipient: what channel, which language, whose family (for watched people)."""
+class Addressee(NamedTuple):
+    """One address of one recipient: what channel, which language, whose family (for watched people).
+
+    A tuple: a fan-out makes 200,000. A device's Web Push subscription comes along (endpoint,
+    keys.p256dh, keys.auth), so the desk can send what it queues without reading it back.
+    """
 
     recipient_id: int
     channel: str  # webpush | apprise
@@ -67,6 +74,8 @@ class Addressee:
     shelter_id: str | None
     shelter_distance_m: float | None
     person: str | None = None
+    device_id: int | None = None
+    subscription: tuple[str, str, str] | None = None
 
 
 class MessageBook:
@@ -129,22 +138,6 @@ class MessageBook:
         return message.title, message.body, json.dumps(payload, ensure_ascii=False)
 
 
-_DELIVERY_COLUMNS = (
-    "alert_id",
-    "recipient_id",
-    "version",
-    "purpose",
-    "channel",
-    "address",
-    "message_id",
-    "title",
-    "body",
-    "payload",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
-)
 _RECIPIENT_COLUMNS = (
     "alert_id",
     "device_id",
@@ -170,14 +163,19 @@ def queue_deliveries(
     now: datetime,
     chunk: int = QUEUE_CHUNK,
     queued: Callable[[], None] | None = None,
+    hand_over: Callable[[list[Claimed]], None] | None = None,
 ) -> int:
-    """Insert one pending delivery per addressee, a transaction per `chunk` rows; return how many.
+    """Insert one delivery per addressee, a transaction per `chunk` rows; return how many.
 
     Each distinct message is written once (disaster_messages), in the transaction of the first
     chunk that uses it; a delivery row names it and carries no text of its own. `queued` (if
     given) is called after each committed chunk, so sending starts before the last row is written.
+    With `hand_over`, the rows are written already claimed (state "sending") and each committed
+    chunk is handed over as it would be claimed: the sender need not read back what was just
+    written. Rows a crash leaves claimed go back to pending on the next start (`recover`).
     """
     count = 0
+    state = SENDING if hand_over is not None else "pending"
     when = _bound(sessions, DELIVERIES.c.created_at, now)
     stored: dict[tuple[str, str, str], int] = {}  # composed message -> its disaster_messages id
     for part in _batched(addressees, chunk):
@@ -205,29 +203,94 @@ def queue_deliveries(
                 ).scalars()
                 stored.update(zip(fresh, ids, strict=True))
             rows = [
-                (
-                    alert_id,
-                    addressee.recipient_id,
-                    version,
-                    purpose,
-                    addressee.channel,
-                    addressee.address,
-                    stored[message],
-                    "",
-                    "",
-                    "{}",
-                    "pending",
-                    0,
-                    when,
-                    when,
-                )
+                (addressee.recipient_id, addressee.channel, addressee.address, stored[message])
                 for addressee, message in zip(part, composed, strict=True)
             ]
-            _insert_many(connection, DELIVERIES.name, _DELIVERY_COLUMNS, rows)
+            common = (alert_id, version, purpose, state, when)
+            if hand_over is None:
+                _insert_deliveries(connection, common, rows)
+            else:
+                delivery_ids = _insert_deliveries_returning(connection, common, rows)
         count += len(rows)
+        if hand_over is not None:
+            hand_over(
+                [
+                    Claimed(
+                        delivery_id,
+                        alert_id,
+                        addressee.recipient_id,
+                        addressee.channel,
+                        addressee.address,
+                        *message,
+                        0,
+                        addressee.device_id,
+                        addressee.subscription,
+                    )
+                    for delivery_id, addressee, message in zip(delivery_ids, part, composed, strict=True)
+                ]
+            )
         if queued is not None:
             queued()
     return count
+
+
+# the columns of a delivery row a fan-out writes; title, body and payload live in its message
+_QUEUED_COLUMNS = (
+    "alert_id",
+    "version",
+    "purpose",
+    "state",
+    "next_attempt_at",
+    "created_at",
+    "recipient_id",
+    "channel",
+    "address",
+    "message_id",
+    "title",
+    "body",
+    "payload",
+    "attempts",
+)
+
+
+def _queued_values(connection: Connection) -> str:
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    empty_json = "'{}'" if connection.dialect.name == "sqlite" else "CAST('{}' AS JSON)"
+    return f"({', '.join([mark] * 10)}, '', '', {empty_json}, 0)"
+
+
+def _insert_deliveries(connection: Connection, common: tuple[Any, ...], rows: list[tuple[int, str, str, int]]) -> None:
+    """Insert deliveries (recipient, channel, address, message) sharing alert, version, purpose, state and time."""
+    alert_id, version, purpose, state, when = common
+    connection.exec_driver_sql(
+        f"INSERT INTO {DELIVERIES.name} ({', '.join(_QUEUED_COLUMNS)}) VALUES {_queued_values(connection)}",
+        [(alert_id, version, purpose, state, when, when, *row) for row in rows],
+    )
+
+
+def _insert_deliveries_returning(
+    connection: Connection, common: tuple[Any, ...], rows: list[tuple[int, str, str, int]]
+) -> list[int]:
+    """Insert deliveries as `_insert_deliveries` does, in one statement; return their ids in the order of `rows`.
+
+    One multi-row INSERT … RETURNING (SQLite ≥ 3.35, PostgreSQL) instead of executemany, which
+    returns nothing. The order RETURNING gives its rows in is not promised, so each id is matched
+    by its row's recipient, channel and address (rows alike in those are alike in what is sent).
+    """
+    alert_id, version, purpose, state, when = common
+    ids: dict[tuple[int, str, str], deque[int]] = {}
+    for start in range(0, len(rows), RETURNING_ROWS):
+        part = rows[start : start + RETURNING_ROWS]
+        values = ", ".join([_queued_values(connection)] * len(part))
+        parameters = tuple(value for row in part for value in (alert_id, version, purpose, state, when, when, *row))
+        returned = connection.exec_driver_sql(
+            f"INSERT INTO {DELIVERIES.name} ({', '.join(_QUEUED_COLUMNS)}) VALUES {values} "
+            "RETURNING id, recipient_id, channel, address",
+            parameters,
+        )
+        for delivery_id, recipient_id, channel, address in returned:
+            ids.setdefault((recipient_id, channel, address), deque()).append(delivery_id)
+    return [ids[row[:3]].popleft() for row in rows]
 
 
 def _bound(sessions: Sessions, column: Any, value: Any) -> Any:
@@ -359,14 +422,39 @@ class DeliveryDispatcher:
         self._in_flight = max(1, in_flight)
         # messages never change once written: a fan-out's few thousand are read once, not per batch
         self._messages: dict[int, tuple[str, str, str]] = {}
+        # batches the desk wrote already claimed (`hand_over`), sent before anything claimed here
+        self._handed: deque[list[Claimed]] = deque()
+        self._handed_changed = threading.Condition()
+        self._dispatching = False
 
     # --- the loops --------------------------------------------------------------------------------
+
+    def hand_over(self, claimed: list[Claimed], *, stopping: threading.Event | None = None) -> None:
+        """Take a batch the desk wrote as claimed (state "sending") to send as if claimed here.
+
+        While `dispatch_forever` runs, this waits when a few batches are already waiting, so a
+        ward's fan-out does not sit in memory ahead of the sender.
+        """
+        with self._handed_changed:
+            while len(self._handed) >= HANDED_AHEAD and self._dispatching:
+                if stopping is not None and stopping.is_set():
+                    break
+                self._handed_changed.wait(timeout=0.5)
+            self._handed.append(claimed)
+
+    def _next_batch(self, *, due_by: datetime) -> list[Claimed]:
+        with self._handed_changed:
+            if self._handed:
+                batch = self._handed.popleft()
+                self._handed_changed.notify_all()
+                return batch
+        return self.claim(due_by=due_by)
 
     def run_due(self) -> int:
         """Attempt every delivery due now once, in this thread; return the number of attempts."""
         made = 0
         cutoff = self._clock.now()
-        while claimed := self.claim(due_by=cutoff):
+        while claimed := self._next_batch(due_by=cutoff):
             flight = self.submit(claimed)
             wait_futures(flight.futures())
             self.record(flight)
@@ -376,13 +464,15 @@ class DeliveryDispatcher:
     def dispatch_forever(self, stopping: threading.Event, wakeup: threading.Event, poll_s: float) -> None:
         """Send until `stopping` is set; claim the next batch while earlier ones are on their way."""
         flights: deque[_Flight] = deque()
+        with self._handed_changed:
+            self._dispatching = True
         try:
             while not stopping.is_set():
                 while flights and flights[0].done():
                     self._record_safely(flights.popleft())
                 if len(flights) < self._in_flight:
                     try:
-                        claimed = self.claim(due_by=self._clock.now())
+                        claimed = self._next_batch(due_by=self._clock.now())
                     except Exception:
                         log.exception("could not claim disaster deliveries")
                         claimed = []
@@ -395,6 +485,9 @@ class DeliveryDispatcher:
                 wakeup.wait(timeout=poll_s)
                 wakeup.clear()
         finally:
+            with self._handed_changed:
+                self._dispatching = False
+                self._handed_changed.notify_all()
             for flight in flights:
                 wait_futures(flight.futures(), timeout=30)
                 self._record_safely(flight)
@@ -409,6 +502,8 @@ class DeliveryDispatcher:
 
     def recover(self) -> int:
         """Put deliveries a stopped or crashed sender left claimed back to pending; return how many."""
+        with self._handed_changed:
+            self._handed.clear()  # claimed in the database, pending again below: claimed anew from there
         with self._sessions.begin() as session:
             result = session.connection().execute(
                 update(DELIVERIES).where(DELIVERIES.c.state == SENDING).values(state="pending")

@@ -14,15 +14,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from alerts.disaster.compose import AnswerLinks
 
 SALT = "mimamori.disaster.safety"
-# stand-ins for a recipient's own answer links in a message composed once for many recipients:
-# the links are filled in when the message is sent (`SafetyLinks.fill_text`, `fill_json`)
+# stands for a recipient's own link base ("<base url>/<signed token>") in a message composed once
+# for many recipients; the links are that base and the answer ("…/safe", "…/need_help"), filled in
+# when the message is sent (`SafetyLinks.fill_text`, `fill_json`) with one signature per recipient
 # (private-use characters: no alert text has them, and PostgreSQL text takes them, unlike NUL)
-SAFE_MARK = "\ue000safe-link\ue000"
-HELP_MARK = "\ue000need-help-link\ue000"
-MARKS = AnswerLinks(safe=SAFE_MARK, need_help=HELP_MARK)
-# the marks as the payloads' JSON (ensure_ascii=False) writes them, in UTF-8
-_SAFE_JSON = json.dumps(SAFE_MARK, ensure_ascii=False)[1:-1].encode()
-_HELP_JSON = json.dumps(HELP_MARK, ensure_ascii=False)[1:-1].encode()
+LINK_MARK = "\ue000answer-link\ue000"
+MARKS = AnswerLinks(safe=f"{LINK_MARK}/safe", need_help=f"{LINK_MARK}/need_help")
+# the mark as the payloads' JSON (ensure_ascii=False) writes it, in UTF-8
+_MARK_JSON = json.dumps(LINK_MARK, ensure_ascii=False)[1:-1].encode()
 
 
 class SafetyAnswer(StrEnum):
@@ -44,7 +43,12 @@ class SignedAnswer:
 
 
 class SafetyLinks:
-    """Sign and verify answer links with the server's secret (HMAC-SHA1 by itsdangerous)."""
+    """Sign and verify answer links with the server's secret (HMAC-SHA1 by itsdangerous).
+
+    One token per recipient of an alert, signed once; the answer is the link's last segment
+    (`<base>/<token>/safe`, `<base>/<token>/need_help`): the recipient may give either answer,
+    so signing the answer as well would protect nothing and cost a second signature per message.
+    """
 
     def __init__(self, secret: str, *, base_url: str) -> None:
         if not secret:
@@ -57,38 +61,38 @@ class SafetyLinks:
         self._inner = hashlib.sha1(bytes(byte ^ 0x36 for byte in key))
         self._outer = hashlib.sha1(bytes(byte ^ 0x5C for byte in key))
         self._separator = signer.sep.decode()
-        # a fan-out signs two links per resident: the same token as itsdangerous writes, at a sixth
+        # a fan-out signs a token per resident: the same token as itsdangerous writes, at a sixth
         # of its cost, unless this itsdangerous signs differently (then its own, slower path is used)
-        sample: list[int | str] = [1, 2, SafetyAnswer.SAFE.value]
-        self._fast = self._sign(sample) == self._serializer.dumps(sample)
+        self._fast = self._sign(1, 2) == self._serializer.dumps([1, 2])
 
-    def token(self, *, alert_id: int, recipient_id: int, answer: SafetyAnswer) -> str:
-        """Return the signed token of one answer."""
+    def token(self, *, alert_id: int, recipient_id: int) -> str:
+        """Return the signed token of one recipient of one alert."""
         if self._fast:
-            return self._sign([alert_id, recipient_id, answer.value])
-        return str(self._serializer.dumps([alert_id, recipient_id, answer.value]))
+            return self._sign(alert_id, recipient_id)
+        return str(self._serializer.dumps([alert_id, recipient_id]))
 
-    def _sign(self, value: list[int | str]) -> str:
+    def _sign(self, alert_id: int, recipient_id: int) -> str:
         # what URLSafeSerializer.dumps writes for a payload too short to compress: base64url(JSON).base64url(HMAC)
-        alert_id, recipient_id, answer = value
-        payload = _b64(f'[{int(alert_id)},{int(recipient_id)},"{answer}"]'.encode())
+        payload = _b64(f"[{int(alert_id)},{int(recipient_id)}]".encode())
         inner, outer = self._inner.copy(), self._outer.copy()
         inner.update(payload.encode())
         outer.update(inner.digest())
         return f"{payload}{self._separator}{_b64(outer.digest())}"
 
+    def base(self, *, alert_id: int, recipient_id: int) -> str:
+        """Return the recipient's link base: the answer goes after it (`MARKS` stands for it)."""
+        return f"{self._base_url}/{self.token(alert_id=alert_id, recipient_id=recipient_id)}"
+
     def links(self, *, alert_id: int, recipient_id: int) -> AnswerLinks:
         """Return the recipient's two one-tap links."""
-        safe = self.token(alert_id=alert_id, recipient_id=recipient_id, answer=SafetyAnswer.SAFE)
-        need_help = self.token(alert_id=alert_id, recipient_id=recipient_id, answer=SafetyAnswer.NEED_HELP)
-        return AnswerLinks(safe=f"{self._base_url}/{safe}", need_help=f"{self._base_url}/{need_help}")
+        base = self.base(alert_id=alert_id, recipient_id=recipient_id)
+        return AnswerLinks(safe=f"{base}/{SafetyAnswer.SAFE.value}", need_help=f"{base}/{SafetyAnswer.NEED_HELP.value}")
 
     def fill_text(self, text: str, *, alert_id: int, recipient_id: int) -> str:
         """Return `text` with the marks (`MARKS`) replaced by the recipient's two links."""
-        if SAFE_MARK not in text and HELP_MARK not in text:
+        if LINK_MARK not in text:
             return text
-        own = self.links(alert_id=alert_id, recipient_id=recipient_id)
-        return text.replace(SAFE_MARK, own.safe).replace(HELP_MARK, own.need_help)
+        return text.replace(LINK_MARK, self.base(alert_id=alert_id, recipient_id=recipient_id))
 
     def fill_json(self, payload: bytes, recipient: tuple[int, ...]) -> bytes:
         """Return a UTF-8 JSON payload with the marks replaced by the links of `recipient` (alert id, recipient id).
@@ -96,20 +100,19 @@ class SafetyLinks:
         The links are URL-safe text, which JSON writes as it is: a byte replace gives the same
         document as composing with the links would (this runs in the Web Push sender processes).
         """
-        if _SAFE_JSON not in payload and _HELP_JSON not in payload:
+        if _MARK_JSON not in payload:
             return payload
         alert_id, recipient_id = recipient
-        own = self.links(alert_id=alert_id, recipient_id=recipient_id)
-        return payload.replace(_SAFE_JSON, own.safe.encode()).replace(_HELP_JSON, own.need_help.encode())
+        return payload.replace(_MARK_JSON, self.base(alert_id=alert_id, recipient_id=recipient_id).encode())
 
     def __reduce__(self) -> tuple[Callable[[str, str], SafetyLinks], tuple[str, str]]:
         # sent to the Web Push sender processes as its secret and base URL (hash objects do not pickle)
         return (_restored, (self._secret, self._base_url))
 
-    def verify(self, token: str) -> SignedAnswer:
-        """Return what a token says, or raise InvalidAnswerLink."""
+    def verify(self, token: str, answer: str) -> SignedAnswer:
+        """Return what a link says (its token and its answer segment), or raise InvalidAnswerLink."""
         try:
-            alert_id, recipient_id, answer = self._serializer.loads(token)
+            alert_id, recipient_id = self._serializer.loads(token)
             return SignedAnswer(alert_id=int(alert_id), recipient_id=int(recipient_id), answer=SafetyAnswer(answer))
         except (BadSignature, ValueError, TypeError) as exc:
             raise InvalidAnswerLink("invalid safety link") from exc

@@ -157,17 +157,29 @@ def test_a_forged_safety_link_records_nothing(
     watched_home(service, receiver, household_id="asakusa-01", where=ASAKUSA, person="浅草ハナ")
     alert_id = release(api, **FLOOD)
     receiver.wait_for("/family/asakusa-01")
-    forged = (
-        service.disaster.links.token(
-            alert_id=alert_id, recipient_id=1, answer=__import__("alerts").disaster.SafetyAnswer.SAFE
-        )[:-2]
-        + "xx"
-    )
+    forged = service.disaster.links.token(alert_id=alert_id, recipient_id=1)[:-2] + "xx"
 
-    page = anonymous.get(f"/api/v1/disaster/public/safety/{forged}")
+    page = anonymous.get(f"/api/v1/disaster/public/safety/{forged}/safe")
 
     assert page.status_code == 404
     assert api.get(f"/api/v1/disaster/alerts/{alert_id}/safety").json()["watched"]["no_answer"] == 1
+
+
+def test_a_signed_link_with_an_answer_it_does_not_offer_records_nothing(
+    api: httpx.Client, anonymous: httpx.Client, service: CloudService, receiver: NotificationReceiver
+) -> None:
+    """The answer is the link's last segment: only safe and need_help count."""
+    watched_home(service, receiver, household_id="asakusa-01", where=ASAKUSA, person="浅草ハナ")
+    alert_id = release(api, **FLOOD)
+    receiver.wait_for("/family/asakusa-01")
+    token = service.disaster.links.token(alert_id=alert_id, recipient_id=1)
+
+    wrong = anonymous.get(f"/api/v1/disaster/public/safety/{token}/maybe")
+    right = anonymous.get(f"/api/v1/disaster/public/safety/{token}/need_help")
+
+    assert wrong.status_code == 404
+    assert right.status_code == 200
+    assert api.get(f"/api/v1/disaster/alerts/{alert_id}/safety").json()["watched"]["need_help"] == 1
 
 
 def test_emergency_button_during_an_alert_counts_as_need_help(

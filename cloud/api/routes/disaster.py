@@ -521,11 +521,11 @@ PREVIEW_AGENTS = (
 )
 
 
-def _record_link(token: str, service: Any, user_agent: str = "") -> HTMLResponse:
+def _record_link(token: str, answer_text: str, service: Any, user_agent: str = "") -> HTMLResponse:
     if any(agent in user_agent.lower() for agent in PREVIEW_AGENTS):
         return HTMLResponse(_answer_page("安否確認 / Safety check"))
     try:
-        alert, answer = service.disaster.answer_link(token)
+        alert, answer = service.disaster.answer_link(token, answer_text)
     except InvalidAnswerLink:
         return HTMLResponse(_answer_page("このリンクは無効です / This link is not valid."), status_code=404)
     except DisasterNotFound:
@@ -536,13 +536,16 @@ def _record_link(token: str, service: Any, user_agent: str = "") -> HTMLResponse
     return HTMLResponse(_answer_page(_THANKS[answer]))
 
 
-@public_router.get("/safety/{token}", response_class=HTMLResponse)
-def answer_by_link(token: str, request: Request, service: ServiceDep) -> HTMLResponse:
-    """Record a one-tap safety answer (無事です / 助けが必要) from a signed link; link previews record nothing."""
-    return _record_link(token, service, request.headers.get("user-agent", ""))
+@public_router.get("/safety/{token}/{answer}", response_class=HTMLResponse)
+def answer_by_link(token: str, answer: str, request: Request, service: ServiceDep) -> HTMLResponse:
+    """Record a one-tap safety answer (…/safe 無事です, …/need_help 助けが必要) from a signed link.
+
+    Link previews record nothing.
+    """
+    return _record_link(token, answer, service, request.headers.get("user-agent", ""))
 
 
-@public_router.post("/safety/{token}", response_class=HTMLResponse)
-def answer_by_link_post(token: str, service: ServiceDep) -> HTMLResponse:
+@public_router.post("/safety/{token}/{answer}", response_class=HTMLResponse)
+def answer_by_link_post(token: str, answer: str, service: ServiceDep) -> HTMLResponse:
     """The same answer, for clients that POST (the app's notification actions)."""
-    return _record_link(token, service)
+    return _record_link(token, answer, service)
