@@ -4,7 +4,10 @@ An embedded MQTT broker (amqtt) on a free loopback port, the cloud service on an
 clock that starts at 06:00 Asia/Tokyo today, simulated homes at random places inside Taito
 City speaking MQTT like real gateways, and a small HTTP inbox that plays the families' and
 caseworkers' phones. Three incidents are scripted: an emergency button, a fall (which the
-inactivity rule notices after four waking hours) and a gateway power loss.
+inactivity rule notices after four waking hours) and a gateway power loss. Two scenes go through
+the trackers and disaster paths (cloud/demo_scenes.py): a person with dementia walks out of their
+safe zone before dawn, and a flood alert along the Sumida reaches residents' devices, some of whom
+answer.
 
 The demo is the one place in cloud/ that imports simulators/: it plays the world outside.
 """
@@ -24,11 +27,12 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy import select
@@ -37,6 +41,7 @@ from cloud.api.app import API_PREFIX
 from cloud.config import DEMO_SESSION_SECRET, Settings
 from cloud.db.models import Alert, Gateway
 from cloud.db.session import Sessions, make_sessions, migrate
+from cloud.demo_scenes import RESIDENT_PATH, DemoOperator, DisasterScene, TrackerScene
 from cloud.demo_view import AlertRow, DemoSnapshot, HomeRow, NotificationRow, make_view, tokyo_clock
 from cloud.provisioning import add_contact, add_gateway, add_household
 from cloud.service import CloudService
@@ -48,7 +53,7 @@ from simulators.inbox import Inbox, InboxPost
 log = logging.getLogger(__name__)
 
 SEED = 2026
-SCRIPTED_RULES = ("emergency_button", "inactivity", "gateway_offline")
+SCRIPTED_RULES = ("emergency_button", "inactivity", "gateway_offline", "safe_zone_exit")
 REFRESH_S = 0.25
 DATABASE_FILE = "mimamori.db"
 TELEMETRY_FILE = "telemetry.db"
@@ -132,6 +137,23 @@ class EmbeddedBroker:
             self._thread.join(timeout=10)
         if not self._loop.is_running():
             self._loop.close()
+
+
+class DemoClock:
+    """The demo's simulated time: held at `start` while the world is set up, then `speed` times the wall clock."""
+
+    def __init__(self, *, start: datetime, speed: float) -> None:
+        self.start = start
+        self.speed = speed
+        self._running: AcceleratedClock | None = None
+
+    def run(self) -> None:
+        """Let time run from `start` on."""
+        self._running = AcceleratedClock(start=self.start, speed=self.speed)
+
+    def now(self) -> datetime:
+        running = self._running
+        return running.now() if running is not None else self.start.astimezone(UTC)
 
 
 # --- the inbox that plays the phones ------------------------------------------------------------
@@ -349,6 +371,18 @@ def missing_scripted_alerts(snapshot: DemoSnapshot, incidents: Sequence[Scripted
     return [incident.rule for incident in incidents if (incident.household_id, incident.rule) not in raised]
 
 
+def missing_disaster_reach(snapshot: DemoSnapshot, disaster: DisasterScene | None) -> str | None:
+    """Say what the scripted flood alert has not done yet (released, reached every device inside), or None."""
+    if disaster is None:
+        return None
+    row = snapshot.disaster
+    if row is None:
+        return "the flood alert was not released"
+    if row.devices_reached < disaster.expected_devices:
+        return f"the flood alert reached {row.devices_reached} of {disaster.expected_devices} devices in its area"
+    return None
+
+
 def _broker_address(mqtt_url: str) -> tuple[str, int]:
     parts = urlsplit(mqtt_url if "://" in mqtt_url else f"mqtt://{mqtt_url}")
     return parts.hostname or "127.0.0.1", parts.port or 1883
@@ -371,6 +405,9 @@ class DemoWorld:
         self.incidents: list[ScriptedIncident] = []
         self.acknowledgements: list[ScriptedAcknowledgement] = []
         self.clock: Clock | None = None
+        self.trackers: TrackerScene | None = None
+        self.disaster: DisasterScene | None = None
+        self.operator: DemoOperator | None = None
 
     def start(self) -> DemoWorld:
         """Bring everything up; simulated time starts at 06:00 JST once the slow parts are done."""
@@ -402,26 +439,62 @@ class DemoWorld:
         prepare_database(settings, self.homes, inbox=self.inbox, start=start)
         _import_service_parts()
 
-        clock = self.clock = AcceleratedClock(start=start, speed=self.speed)
+        clock = DemoClock(start=start, speed=self.speed)
+        self.clock = clock
         self.inbox.clock = clock
         self.service = CloudService(settings, clock=clock).start()
+        self._set_up_scenes(self.service, start=start)
+        clock.run()
         config = HouseholdConfig(host=host, port=mqtt_port)
         self.simulated = [
             SimulatedHousehold(home.gateway_id, clock=clock, seed=SEED + index, config=config)
             for index, home in enumerate(self.homes)
         ]
+        assert self.trackers is not None
+        self.trackers.attach(self.homes, self.simulated)
         self.fleet = HouseholdFleet(self.simulated, clock=clock).start()
         self.incidents = script_incidents(self.homes, self.simulated, now=clock.now())
+        wanderer = self.trackers.wanderer_home
+        self.incidents.append(
+            ScriptedIncident(
+                "safe_zone_exit",
+                wanderer.household_id,
+                self.trackers.wander_at,
+                f"{wanderer.person} walks out of the safe zone ({self.trackers.describe()})",
+            )
+        )
         # the daughter answers the emergency a quarter of an hour later: the others hear who did,
         # and the reminders stop
         button = next(incident for incident in self.incidents if incident.rule == "emergency_button")
         home = next(home for home in self.homes if home.household_id == button.household_id)
+        wanderer_family = next(home for home in self.homes if home.household_id == wanderer.household_id).family
         self.acknowledgements = [
             ScriptedAcknowledgement(
                 "emergency_button", button.household_id, button.at + timedelta(minutes=15), f"{home.family}（家族）"
-            )
+            ),
+            # the family sets out to look for them
+            ScriptedAcknowledgement(
+                "safe_zone_exit",
+                wanderer.household_id,
+                self.trackers.wander_at + timedelta(minutes=25),
+                f"{wanderer_family}（家族）",
+            ),
         ]
         return self
+
+    def _set_up_scenes(self, service: CloudService, *, start: datetime) -> None:
+        """Register trackers, zones and resident devices through the API while the clock is held."""
+        inbox = self.inbox
+        if service.api_url is None or inbox is None:
+            raise RuntimeError("the demo needs its API and inbox")
+        try:
+            self.operator = DemoOperator(service.api_url, username=DEMO_USERS[0][0], password=DEMO_PASSWORD)
+            self.trackers = TrackerScene(self.homes, start=start, seed=SEED)
+            self.trackers.register(self.operator)
+            self.disaster = DisasterScene(start=start, seed=SEED)
+            self.disaster.register(service.api_url, inbox_url=inbox.url)
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"the API refused the demo's trackers or residents: {exc}") from exc
 
     def play_script(self) -> None:
         """Carry out the scripted acknowledgements that are due."""
@@ -442,9 +515,14 @@ class DemoWorld:
                 continue
             service.lifecycle.acknowledge(alert_id, by=scripted.by)
             self.acknowledgements.remove(scripted)
+        if self.disaster is not None and self.inbox is not None:
+            self.disaster.play(now, operator=self.operator, posts=self.inbox.posts())
 
     def stop(self) -> None:
         """Take everything down, the cloud first: homes saying goodbye are not news at the end."""
+        if self.operator is not None:
+            self.operator.close()
+            self.operator = None
         if self.service is not None:
             self.service.stop()
             self.service = None
@@ -499,9 +577,11 @@ class DemoWorld:
             )
             for home, simulated in zip(self.homes, self.simulated, strict=True)
         ]
+        # the residents' phones are counted in the disaster row, not listed one by one
         notifications = [
             NotificationRow(received_at=m.received_at, recipient=m.path.strip("/"), title=m.title, message=m.message)
             for m in inbox.messages()
+            if not m.path.strip("/").startswith(RESIDENT_PATH)
         ]
         return DemoSnapshot(
             now=now,
@@ -510,6 +590,8 @@ class DemoWorld:
             alerts=alerts,
             notifications=notifications,
             messages_stored=service.stats.accepted,
+            trackers=self.trackers.rows(service.tracker_desk) if self.trackers is not None else (),
+            disaster=self.disaster.row(service.disaster, inbox.posts()) if self.disaster is not None else None,
         )
 
 
@@ -535,6 +617,8 @@ def _introduce(console: Console, world: DemoWorld) -> None:
     console.print(f"data: {world.folder}")
     for incident in world.incidents:
         console.print(f"scripted: {tokyo_clock(incident.at)} JST {incident.text} → expect {incident.rule}")
+    if world.disaster is not None:
+        console.print(f"scripted: {tokyo_clock(world.disaster.release_at)} JST {world.disaster.describe()}")
 
 
 def run_demo(
@@ -592,9 +676,18 @@ def run_demo(
     missing = missing_scripted_alerts(snapshot, world.incidents) if snapshot is not None else list(SCRIPTED_RULES)
     raised = [rule for rule in SCRIPTED_RULES if rule not in missing]
     console.print(f"scripted alerts raised: {', '.join(raised) or 'none'}")
+    unreached = missing_disaster_reach(snapshot, world.disaster) if snapshot is not None else "no snapshot"
     if snapshot is not None:
         console.print(f"notifications received: {len(snapshot.notifications)}")
+        if snapshot.disaster is not None:
+            row = snapshot.disaster
+            console.print(
+                f"disaster alert: {row.hazard} reached {row.devices_reached} of {row.devices_in_area} devices in its "
+                f"area ({row.watched_inside} watched people inside); answers: {row.safe} safe, "
+                f"{row.need_help} need help, {row.no_answer} not yet"
+            )
     if missing:
         console.print(f"scripted alerts missing: {', '.join(missing)}")
-        return 1
-    return 0
+    if unreached:
+        console.print(f"scripted disaster incomplete: {unreached}")
+    return 1 if missing or unreached else 0

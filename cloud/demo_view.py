@@ -8,7 +8,7 @@ only what is new, so a CI log reads as a story.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -20,12 +20,16 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cloud.demo_scenes import DisasterRow, TrackerRow
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 RULE_LABELS = {
     "emergency_button": "緊急ボタン emergency button",
     "inactivity": "動きなし inactivity",
     "gateway_offline": "ゲートウェイ停止 gateway offline",
+    "safe_zone_exit": "安全エリアから出た left the safe zone",
+    "left_home_at_night": "夜間に自宅を出た left home at night",
 }
 PLACE_LABELS = {
     "bedroom": "寝室",
@@ -88,6 +92,8 @@ class DemoSnapshot:
     alerts: Sequence[AlertRow]
     notifications: Sequence[NotificationRow]
     messages_stored: int
+    trackers: Sequence[TrackerRow] = field(default_factory=tuple)
+    disaster: DisasterRow | None = None
 
 
 class DemoView(Protocol):
@@ -117,6 +123,23 @@ def rule_label(rule: str) -> str:
     return RULE_LABELS.get(rule, rule)
 
 
+def tracker_text(tracker: TrackerRow) -> str:
+    """Say where a tracked person is ("… 1.2 km from home, outside the safe zone")."""
+    where = "outside the safe zone 安全エリアの外" if tracker.outside else "inside the safe zone"
+    distance = f"{tracker.distance_m / 1000:.1f} km from home" if tracker.kind == "gps" else "tag at home"
+    return f"{tracker.tracker_id} {tracker.person}: {distance}, {where}"
+
+
+def disaster_text(row: DisasterRow) -> str:
+    """Say how far a disaster alert got: devices reached, watched people inside, the answers."""
+    return (
+        f"{row.hazard} alert ({row.area}, released {tokyo_clock(row.released_at)}): "
+        f"{row.devices_reached}/{row.devices_in_area} devices in the area reached, "
+        f"{row.watched_inside} watched people inside; {row.safe} safe, {row.need_help} need help, "
+        f"{row.no_answer} not answered"
+    )
+
+
 class PlainDemoView:
     """Print each new alert, alert change and notification as one line (for logs and CI)."""
 
@@ -125,6 +148,8 @@ class PlainDemoView:
         self._alert_states: dict[int, str] = {}
         self._notifications_seen = 0
         self._last_hour: int | None = None
+        self._outside: dict[str, bool | None] = {}
+        self._disaster_line = ""
 
     def start(self) -> None:
         return None
@@ -158,6 +183,17 @@ class PlainDemoView:
                 f"[{tokyo_clock(note.received_at)} JST] NOTIFICATION to {note.recipient}: {note.title} — {message}"
             )
         self._notifications_seen = len(snapshot.notifications)
+        for tracker in snapshot.trackers:
+            if self._outside.get(tracker.tracker_id) == tracker.outside:
+                continue
+            self._outside[tracker.tracker_id] = tracker.outside
+            if tracker.outside is not None:
+                self._line(f"[{tokyo_clock(snapshot.now)} JST] TRACKER {tracker_text(tracker)}")
+        if snapshot.disaster is not None:
+            line = disaster_text(snapshot.disaster)
+            if line != self._disaster_line:
+                self._disaster_line = line
+                self._line(f"[{tokyo_clock(snapshot.now)} JST] DISASTER {line}")
 
     def stop(self) -> None:
         return None
@@ -186,7 +222,7 @@ class LiveDemoView:
         layout = Layout()
         layout.split_column(Layout(name="header", size=3), Layout(name="body"))
         layout["body"].split_row(Layout(name="homes", ratio=3), Layout(name="side", ratio=2))
-        layout["side"].split_column(Layout(name="alerts"), Layout(name="notifications"))
+        layout["side"].split_column(Layout(name="alerts"), Layout(name="scenes", size=8), Layout(name="notifications"))
 
         local = snapshot.now.astimezone(TOKYO)
         header = Text.assemble(
@@ -199,6 +235,7 @@ class LiveDemoView:
         layout["header"].update(Panel(header))
         layout["homes"].update(Panel(self._homes(snapshot.homes), title="households (台東区)"))
         layout["alerts"].update(Panel(self._alerts(snapshot.alerts), title="open alerts"))
+        layout["scenes"].update(Panel(self._scenes(snapshot), title="trackers · disaster"))
         layout["notifications"].update(Panel(self._notifications(snapshot.notifications), title="latest notifications"))
         return layout
 
@@ -238,6 +275,14 @@ class LiveDemoView:
                 alert.state,
             )
         return table
+
+    def _scenes(self, snapshot: DemoSnapshot) -> Group:
+        lines = [
+            Text(tracker_text(tracker), style="bold red" if tracker.outside else "") for tracker in snapshot.trackers
+        ]
+        if snapshot.disaster is not None:
+            lines.append(Text(disaster_text(snapshot.disaster), style="bold"))
+        return Group(*lines) if lines else Group(Text("(none yet)", style="dim"))
 
     def _notifications(self, notifications: Sequence[NotificationRow]) -> Group:
         parts: list[Text] = []

@@ -1,8 +1,9 @@
-"""`mimamori demo --duration 30`: the whole system on one machine raises its scripted alerts."""
+"""`mimamori demo --duration 30`: the whole system on one machine raises its scripted alerts and plays its scenes."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -14,16 +15,17 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from shapely import Point
+from shapely import Point, Polygon
 
 from cloud.demo import EmbeddedBroker, demo_homes
+from cloud.demo_scenes import RESIDENT_LANGUAGES, flood_ring, plan_residents
 from maps import TAITO_CITY, municipality_boundary
 from protocol import GatewayState, GatewayStatus, ManualClock, TopicKind, decode, topic_for
 from simulators import HouseholdConfig, HouseholdFleet, SimulatedHousehold
 from tests.support import wait_until
 
 MIMAMORI = Path(sys.executable).parent / "mimamori"
-SCRIPTED_ALERTS = ("emergency_button", "inactivity", "gateway_offline")
+SCRIPTED_ALERTS = ("emergency_button", "inactivity", "gateway_offline", "safe_zone_exit")
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,8 @@ def test_demo_ends_by_itself_with_success(demo_run: subprocess.CompletedProcess[
 
 @pytest.mark.slow
 @pytest.mark.timeout(130)
-def test_demo_output_names_the_three_scripted_alerts(demo_run: subprocess.CompletedProcess[str]) -> None:
-    """The plain output shows an ALERT line for the emergency button, the inactivity and the gateway offline."""
+def test_demo_output_names_the_scripted_alerts(demo_run: subprocess.CompletedProcess[str]) -> None:
+    """The plain output shows an ALERT line for the button, the inactivity, the gateway offline and the wanderer."""
     for rule in SCRIPTED_ALERTS:
         assert f"ALERT {rule} " in demo_run.stdout, demo_run.stdout[-3000:]
 
@@ -62,6 +64,45 @@ def test_demo_output_shows_a_notification_text(demo_run: subprocess.CompletedPro
     notifications = [line for line in demo_run.stdout.splitlines() if "NOTIFICATION to " in line]
     assert notifications, demo_run.stdout[-3000:]
     assert any("緊急ボタン" in line for line in notifications)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(130)
+def test_demo_wanderer_leaves_the_safe_zone_at_night_and_comes_back(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    """The wanderer's tracker is seen outside, "left home at night" opens too, and both resolve once home."""
+    out = demo_run.stdout
+    assert "ALERT left_home_at_night (critical)" in out, out[-3000:]
+    assert re.search(r"TRACKER gps-wanderer .*: [0-9.]+ km from home, outside the safe zone", out), out[-3000:]
+    assert "alert safe_zone_exit at " in out and " acknowledged" in out
+    assert re.search(r"alert safe_zone_exit at taito-\d+ resolved", out), out[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(130)
+def test_demo_flood_alert_reaches_every_device_in_its_area_and_answers_arrive(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    """The flood alert reaches all 16 devices inside its area; "safe" and "need help" answers come in."""
+    out = demo_run.stdout
+    assert "disaster alert: flood reached 16 of 16 devices in its area" in out, out[-3000:]
+    found = re.search(r"answers: (\d+) safe, (\d+) need help, (\d+) not yet", out)
+    assert found is not None, out[-3000:]
+    safe, need_help, silent = (int(group) for group in found.groups())
+    assert safe >= 5 and need_help == 1 and silent >= 1
+    assert "DISASTER flood alert (隅田川沿い（台東区）" in out
+
+
+def test_demo_residents_speak_five_languages_and_most_live_by_the_river() -> None:
+    """The demo's resident devices mix ja/en/zh/ko/easy Japanese; 16 lie inside the flood area, 8 outside it."""
+    residents = plan_residents(seed=2026)
+    area = Polygon([(lon, lat) for lat, lon in flood_ring()])
+    boundary = municipality_boundary(TAITO_CITY)
+    assert {resident.language for resident in residents} == set(RESIDENT_LANGUAGES)
+    assert sum(resident.inside for resident in residents) == 16 and len(residents) == 24
+    assert all(area.contains(Point(r.lon, r.lat)) == r.inside for r in residents)
+    assert all(boundary.contains(Point(r.lon, r.lat)) for r in residents)
 
 
 def test_demo_homes_lie_in_taito_city_with_an_address() -> None:
