@@ -151,13 +151,12 @@ class TrackerScene:
         self.tag_home = homes[5 % count]
         self.start = start
         self.people = [
-            TrackedPerson(self.wanderer_home.household_id, self.wanderer_home.person, "gps-wanderer", "gps", ""),
-            TrackedPerson(self.walker_home.household_id, self.walker_home.person, "gps-walker", "gps", ""),
-            TrackedPerson(self.tag_home.household_id, self.tag_home.person, "tag-at-home", "ble_tag", ""),
-        ]
-        self.people = [
-            TrackedPerson(p.household_id, p.person, p.tracker_id, p.kind, f"{p.person}（{_kind_label(p.kind)}）")
-            for p in self.people
+            TrackedPerson(home.household_id, home.person, tracker_id, kind, f"{home.person}（{_kind_label(kind)}）")
+            for home, tracker_id, kind in (
+                (self.wanderer_home, "gps-wanderer", "gps"),
+                (self.walker_home, "gps-walker", "gps"),
+                (self.tag_home, "tag-at-home", "ble_tag"),
+            )
         ]
         self.walks = WalkingTrackers(
             [
@@ -181,11 +180,8 @@ class TrackerScene:
 
     def register(self, operator: DemoOperator) -> None:
         """Register the trackers and their home zones through the API, as a caseworker would."""
-        homes = {self.wanderer_home.household_id: self.wanderer_home, self.walker_home.household_id: self.walker_home}
-        homes[self.tag_home.household_id] = self.tag_home
-        for person in self.people:
-            home = homes[person.household_id]
-            gateway_id = home.gateway_id
+        homes = (self.wanderer_home, self.walker_home, self.tag_home)
+        for home, person in zip(homes, self.people, strict=True):
             operator.post(
                 "/trackers",
                 {
@@ -193,7 +189,7 @@ class TrackerScene:
                     "household_id": person.household_id,
                     "kind": person.kind,
                     "label": person.label,
-                    "gateway_id": gateway_id,
+                    "gateway_id": home.gateway_id,
                     "device_id": person.tracker_id,
                 },
             )
