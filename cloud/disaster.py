@@ -15,7 +15,7 @@ import queue
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Text, bindparam, delete, func, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, func, literal_column, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from alerts.cap import FeedEntry, cap_links, read_cap, to_atom, to_cap
@@ -76,6 +76,10 @@ EXPIRED = "expired"
 HOMES, LIVE, PEOPLE = "homes", "live", "people"
 EXPIRED_MARK = "【期限切れ】"
 DEFAULT_EXPIRY_H = 24.0
+# recipients written (and their messages queued) per step of a fan-out: a small first slice so the
+# first messages leave at once, then larger ones
+FIRST_SLICE = 2_000
+SLICE = 20_000
 
 
 class DisasterError(ValueError):
@@ -799,16 +803,12 @@ class DisasterDesk:
     def _fan_out(self, job: _Job) -> None:
         now = self._clock.now()
         # short transactions, one step each: every session holds SQLite's write lock, and the
-        # sender must claim and record batches while a ward's recipients are being written
+        # sender must record batches while a ward's recipients are being written
         with self._sessions.begin() as session:
             alert = self._row(session, job.alert_id)
             content = content_of(alert)
             version = len(alert.versions)
             located = self._locate(session, content.area) if job.purpose != "cancel" else None
-        if located is not None:
-            self._add_recipients(job.alert_id, content.hazard, located, now)
-        with self._sessions.begin() as session:
-            addressees = self._addressees(session, job.alert_id)
         book = MessageBook(
             content,
             alert_id=job.alert_id,
@@ -816,42 +816,46 @@ class DisasterDesk:
             links=job.purpose != "cancel",
             shelters=_shelters_by_id(),
         )
-        count = queue_deliveries(
-            self._sessions,
-            addressees,
-            book,
-            alert_id=job.alert_id,
-            version=version,
-            purpose=job.purpose,
-            now=now,
-            queued=self._wakeup.set,
-            hand_over=lambda batch: self._dispatcher.hand_over(batch, stopping=self._stopping),
-        )
+        stored: dict[tuple[str, str, str], int] = {}
+        count = 0
+        after = 0  # recipients up to this id are queued
+        # recipients are written a slice at a time and each slice queued and handed to the sender
+        # at once: the first messages leave while the rest of the ward is still being written
+        written = self._add_recipients(job.alert_id, content.hazard, located, now) if located is not None else [None]
+        for _ in written:
+            with self._sessions.begin() as session:
+                addressees = self._addressees(session, job.alert_id, after=after)
+            after = max((addressee.recipient_id for addressee in addressees), default=after)
+            count += queue_deliveries(
+                self._sessions,
+                addressees,
+                book,
+                alert_id=job.alert_id,
+                version=version,
+                purpose=job.purpose,
+                now=now,
+                queued=self._wakeup.set,
+                hand_over=lambda batch: self._dispatcher.hand_over(batch, stopping=self._stopping),
+                stored=stored,
+            )
         log.info("disaster alert %d (%s): %d deliveries queued", job.alert_id, job.purpose, count)
         self._wakeup.set()
 
-    def _add_recipients(self, alert_id: int, hazard: Hazard, located: _Located, now: datetime) -> None:
-        """Add a recipient row for everyone newly inside; (re)choose everyone's shelter."""
+    def _add_recipients(self, alert_id: int, hazard: Hazard, located: _Located, now: datetime) -> Iterator[None]:
+        """Add a recipient row for everyone newly inside; (re)choose everyone's shelter.
+
+        Yields after each slice is written: the recipients so far, then a small first slice of
+        the new ones (so sending starts at once), then larger ones.
+        """
         with self._sessions.begin() as session:
             known, fresh = self._recipients_known_and_fresh(session, alert_id, located)
-        if not known and not fresh:
-            return
-        choices = ShelterFinder(hazard).nearest_many(
-            np.array([row.lat for row in known] + [row["lat"] for row in fresh], dtype=np.float64),
-            np.array([row.lon for row in known] + [row["lon"] for row in fresh], dtype=np.float64),
-        )
-        shelters = [
-            {
-                "shelter_id": choice.shelter.id if choice else None,
-                "shelter_name": choice.shelter.name if choice else None,
-                "shelter_distance_m": round(choice.distance_m, 1) if choice else None,
-            }
-            for choice in choices
-        ]
-        for row, shelter in zip(fresh, shelters[len(known) :], strict=True):
-            row.update(shelter, alert_id=alert_id, created_at=now)
-        insert_recipients(self._sessions, fresh)
+        finder = ShelterFinder(hazard)
         if known:
+            shelters = _nearest_shelters(
+                finder,
+                np.array([row.lat for row in known], dtype=np.float64),
+                np.array([row.lon for row in known], dtype=np.float64),
+            )
             with self._sessions.begin() as session:
                 session.connection().execute(
                     update(RECIPIENTS)
@@ -863,9 +867,23 @@ class DisasterDesk:
                     ),
                     [
                         {"b_id": row.id, **{f"b_{key}": value for key, value in shelter.items()}}
-                        for row, shelter in zip(known, shelters, strict=False)
+                        for row, shelter in zip(known, shelters, strict=True)
                     ],
                 )
+            yield
+        start = 0
+        for size in _slices(len(fresh)):
+            part = fresh[start : start + size]
+            start += size
+            shelters = _nearest_shelters(
+                finder,
+                np.array([row["lat"] for row in part], dtype=np.float64),
+                np.array([row["lon"] for row in part], dtype=np.float64),
+            )
+            for row, shelter in zip(part, shelters, strict=True):
+                row.update(shelter, alert_id=alert_id, created_at=now)
+            insert_recipients(self._sessions, part)
+            yield
 
     @staticmethod
     def _recipients_known_and_fresh(
@@ -880,8 +898,9 @@ class DisasterDesk:
         ).all()
         fresh: list[dict[str, Any]] = []
         device_ids = sorted((located.devices_home | located.devices_live) - {row.device_id for row in known})
+        connection = session.connection()  # plain rows: 200,000 of them through the ORM cost seconds
         for chunk in _chunks(device_ids, 5000):
-            devices = session.execute(
+            devices = connection.execute(
                 select(
                     ResidentDevice.id,
                     ResidentDevice.language,
@@ -889,8 +908,8 @@ class DisasterDesk:
                     ResidentDevice.home_lon,
                     ResidentDevice.live_lat,
                     ResidentDevice.live_lon,
-                ).where(ResidentDevice.id.in_(chunk))
-            )
+                ).where(_listed(ResidentDevice.id, chunk))
+            ).all()
             for device_id, language, home_lat, home_lon, live_lat, live_lon in devices:
                 at_home = device_id in located.devices_home and home_lat is not None
                 lat, lon = (home_lat, home_lon) if at_home else (live_lat, live_lon)
@@ -918,8 +937,11 @@ class DisasterDesk:
         return list(known), fresh
 
     @staticmethod
-    def _addressees(session: Session, alert_id: int) -> list[Addressee]:
-        """Return every address of every recipient of an alert: the device's, or the watched person's family."""
+    def _addressees(session: Session, alert_id: int, *, after: int = 0) -> list[Addressee]:
+        """Return every address of every recipient of an alert: the device's, or the watched person's family.
+
+        Only recipients with an id above `after`: those written since the last call.
+        """
         recipients = RECIPIENTS.c
         languages: dict[str | None, Language] = {}
         addressees: list[Addressee] = []
@@ -937,9 +959,9 @@ class DisasterDesk:
                 ResidentDevice.webpush[("keys", "auth")].as_string(),
             )
             .join(ResidentDevice, ResidentDevice.id == recipients.device_id)
-            .where(recipients.alert_id == alert_id)
+            .where(recipients.alert_id == alert_id, recipients.id > after)
             .order_by(recipients.id)
-        )
+        ).all()
         for recipient_id, shelter_id, distance, device_id, code, apprise_urls, endpoint, p256dh, auth in devices:
             language = languages.get(code) or languages.setdefault(code, pick_language(code))
             if endpoint:
@@ -958,7 +980,7 @@ class DisasterDesk:
                 recipients.id, recipients.shelter_id, recipients.shelter_distance_m, Person.name, Person.household_id
             )
             .join(Person, Person.id == recipients.person_id)
-            .where(recipients.alert_id == alert_id)
+            .where(recipients.alert_id == alert_id, recipients.id > after)
             .order_by(recipients.id)
         ).all()
         families: dict[str, list[Contact]] = {}
@@ -1186,9 +1208,43 @@ def _apprise_urls(stored: Any) -> list[str]:
     return [str(url) for url in urls] if isinstance(urls, list) else []
 
 
+def _slices(count: int) -> Iterator[int]:
+    """Yield the sizes of the slices `count` recipients are written in: a small first one, then larger."""
+    size = FIRST_SLICE
+    while count > 0:
+        yield min(size, count)
+        count -= size
+        size = SLICE
+
+
+def _listed(column: Any, ids: Sequence[int]) -> Any:
+    """Return `column IN (ids)` with the ids, our own integers, written into the statement.
+
+    Five thousand bound parameters cost more to render than the query costs to run.
+    """
+    return column.op("IN")(literal_column(f"({','.join(str(int(key)) for key in ids)})"))
+
+
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _nearest_shelters(
+    finder: ShelterFinder, lat: NDArray[np.float64], lon: NDArray[np.float64]
+) -> list[dict[str, Any]]:
+    """Return each point's nearest suitable shelter as a recipient row's columns (None when there is none)."""
+    if not finder.shelters or len(lat) == 0:
+        return [{"shelter_id": None, "shelter_name": None, "shelter_distance_m": None}] * len(lat)
+    best, distances = finder.nearest_indices(lat, lon)
+    columns = [
+        {"shelter_id": shelter.id, "shelter_name": shelter.name, "shelter_distance_m": None}
+        for shelter in finder.shelters
+    ]
+    return [
+        {**columns[index], "shelter_distance_m": round(distance, 1)}
+        for index, distance in zip(best.tolist(), distances.tolist(), strict=True)
+    ]
 
 
 def _shelters_by_id() -> dict[str, Shelter]:

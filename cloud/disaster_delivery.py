@@ -164,6 +164,7 @@ def queue_deliveries(
     chunk: int = QUEUE_CHUNK,
     queued: Callable[[], None] | None = None,
     hand_over: Callable[[list[Claimed]], None] | None = None,
+    stored: dict[tuple[str, str, str], int] | None = None,
 ) -> int:
     """Insert one delivery per addressee, a transaction per `chunk` rows; return how many.
 
@@ -173,11 +174,13 @@ def queue_deliveries(
     With `hand_over`, the rows are written already claimed (state "sending") and each committed
     chunk is handed over as it would be claimed: the sender need not read back what was just
     written. Rows a crash leaves claimed go back to pending on the next start (`recover`).
+    `stored` maps the messages written so far to their ids (pass the same dict to queue more
+    deliveries of the same alert version in later calls).
     """
     count = 0
     state = SENDING if hand_over is not None else "pending"
     when = _bound(sessions, DELIVERIES.c.created_at, now)
-    stored: dict[tuple[str, str, str], int] = {}  # composed message -> its disaster_messages id
+    stored = {} if stored is None else stored  # composed message -> its disaster_messages id
     for part in _batched(addressees, chunk):
         composed = [book.message(addressee) for addressee in part]
         with sessions.begin() as session:
@@ -185,8 +188,10 @@ def queue_deliveries(
             fresh = {message: addressee for message, addressee in zip(composed, part, strict=True)}
             fresh = {message: addressee for message, addressee in fresh.items() if message not in stored}
             if fresh:
-                ids = connection.execute(
-                    insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True),
+                # RETURNING in any order (the ordered kind is a statement per row on SQLite): a
+                # message's payload tells it apart, as it holds its title and body
+                returned = connection.execute(
+                    insert(MESSAGES).returning(MESSAGES.c.id, MESSAGES.c.payload),
                     [
                         {
                             "alert_id": alert_id,
@@ -200,8 +205,9 @@ def queue_deliveries(
                         }
                         for (title, body, payload), addressee in fresh.items()
                     ],
-                ).scalars()
-                stored.update(zip(fresh, ids, strict=True))
+                )
+                ids = {payload: message_id for message_id, payload in returned}
+                stored.update((message, ids[message[2]]) for message in fresh)
             rows = [
                 (addressee.recipient_id, addressee.channel, addressee.address, stored[message])
                 for addressee, message in zip(part, composed, strict=True)

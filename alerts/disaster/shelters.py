@@ -67,9 +67,22 @@ class ShelterFinder:
         """Return the nearest suitable shelter for each point."""
         if not self.shelters or len(lat) == 0:
             return [None] * len(lat)
+        best, distances = self.nearest_indices(lat, lon)
+        return [
+            ShelterChoice(shelter=self.shelters[index], distance_m=distance)
+            for index, distance in zip(best.tolist(), distances.tolist(), strict=True)
+        ]
+
+    def nearest_indices(
+        self, lat: NDArray[np.float64], lon: NDArray[np.float64]
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Return, for each point, the index in `shelters` of the nearest one and its distance in metres.
+
+        For many points at once (a ward's residents): arrays, no object per point. Needs a shelter.
+        """
+        if not self.shelters:
+            raise ValueError(f"no shelter suits {self.hazard}")
         px, py = project_points(lat, lon)
         distances = np.hypot(self._x[None, :] - px[:, None], self._y[None, :] - py[:, None])
         best = np.argmin(distances, axis=1)
-        return [
-            ShelterChoice(shelter=self.shelters[int(b)], distance_m=float(distances[i, b])) for i, b in enumerate(best)
-        ]
+        return best, distances[np.arange(len(best)), best]

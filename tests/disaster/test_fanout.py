@@ -71,6 +71,23 @@ def test_a_few_hundred_residents_each_get_their_own_decryptable_message(
     assert everyone == {"total": 300, "safe": 0, "need_help": 1, "no_answer": 299}
 
 
+def test_recipients_written_in_slices_each_get_exactly_one_message(
+    anonymous: httpx.Client, api: httpx.Client, push: PushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ward is written and sent a slice at a time: nobody is left out between slices or sent twice."""
+    monkeypatch.setattr("cloud.disaster.FIRST_SLICE", 7)
+    monkeypatch.setattr("cloud.disaster.SLICE", 50)
+    register_many(anonymous, push, 120)
+
+    alert_id = release(api, **FLOOD)
+
+    wait_until(lambda: deliveries(api, alert_id) == {"alert": {"sent": 120}}, timeout=60, what="120 pushes sent")
+    paths = [item.path for item in push.received]
+    assert sorted(paths) == sorted(f"/push/d{index}" for index in range(120))
+    everyone = api.get(f"/api/v1/disaster/alerts/{alert_id}/safety").json()["everyone"]
+    assert everyone["total"] == 120
+
+
 def test_one_gone_subscription_in_a_batch_is_the_only_one_removed(
     anonymous: httpx.Client, api: httpx.Client, push: PushService
 ) -> None:
