@@ -822,9 +822,12 @@ class DisasterDesk:
         # recipients are written a slice at a time and each slice queued and handed to the sender
         # at once: the first messages leave while the rest of the ward is still being written
         written = self._add_recipients(job.alert_id, content.hazard, located, now) if located is not None else [None]
-        for _ in written:
+        for devices in written:
             with self._sessions.begin() as session:
-                addressees = self._addressees(session, job.alert_id, after=after)
+                if devices is None:
+                    addressees = self._addressees(session, job.alert_id, after=after)
+                else:
+                    addressees = devices + self._addressees(session, job.alert_id, after=after, devices=False)
             after = max((addressee.recipient_id for addressee in addressees), default=after)
             count += queue_deliveries(
                 self._sessions,
@@ -841,11 +844,14 @@ class DisasterDesk:
         log.info("disaster alert %d (%s): %d deliveries queued", job.alert_id, job.purpose, count)
         self._wakeup.set()
 
-    def _add_recipients(self, alert_id: int, hazard: Hazard, located: _Located, now: datetime) -> Iterator[None]:
+    def _add_recipients(
+        self, alert_id: int, hazard: Hazard, located: _Located, now: datetime
+    ) -> Iterator[list[Addressee] | None]:
         """Add a recipient row for everyone newly inside; (re)choose everyone's shelter.
 
-        Yields after each slice is written: the recipients so far, then a small first slice of
-        the new ones (so sending starts at once), then larger ones.
+        Yields after each slice is written: None for the recipients known before (to be read
+        back), then the addresses of the new devices of a small first slice (so sending starts
+        at once), then of larger ones. The new watched people's families are read back.
         """
         with self._sessions.begin() as session:
             known, fresh = self._recipients_known_and_fresh(session, alert_id, located)
@@ -870,7 +876,7 @@ class DisasterDesk:
                         for row, shelter in zip(known, shelters, strict=True)
                     ],
                 )
-            yield
+            yield None
         start = 0
         for size in _slices(len(fresh)):
             part = fresh[start : start + size]
@@ -882,8 +888,22 @@ class DisasterDesk:
             )
             for row, shelter in zip(part, shelters, strict=True):
                 row.update(shelter, alert_id=alert_id, created_at=now)
-            insert_recipients(self._sessions, part)
-            yield
+            ids = insert_recipients(self._sessions, part)
+            addressees: list[Addressee] = []
+            address = _DeviceAddresses()
+            for row in part:
+                recipient_id = ids.get((row["device_id"], None)) if row["device_id"] is not None else None
+                if recipient_id is not None:
+                    address(
+                        addressees,
+                        recipient_id,
+                        row["shelter_id"],
+                        row["shelter_distance_m"],
+                        row["device_id"],
+                        row["language"],
+                        row["channels"],
+                    )
+            yield addressees
 
     @staticmethod
     def _recipients_known_and_fresh(
@@ -908,14 +928,22 @@ class DisasterDesk:
                     ResidentDevice.home_lon,
                     ResidentDevice.live_lat,
                     ResidentDevice.live_lon,
+                    *_CHANNELS,
                 ).where(_listed(ResidentDevice.id, chunk))
             ).all()
-            for device_id, language, home_lat, home_lon, live_lat, live_lon in devices:
+            for device_id, language, home_lat, home_lon, live_lat, live_lon, *channels in devices:
                 at_home = device_id in located.devices_home and home_lat is not None
                 lat, lon = (home_lat, home_lon) if at_home else (live_lat, live_lon)
                 if lat is not None and lon is not None:
                     fresh.append(
-                        {"device_id": device_id, "person_id": None, "language": language, "lat": lat, "lon": lon}
+                        {
+                            "device_id": device_id,
+                            "person_id": None,
+                            "language": language,
+                            "lat": lat,
+                            "lon": lon,
+                            "channels": channels,  # to address the device once its row is written
+                        }
                     )
         person_ids = sorted(located.people - {row.person_id for row in known})
         for chunk in _chunks(person_ids, 5000):
@@ -937,44 +965,31 @@ class DisasterDesk:
         return list(known), fresh
 
     @staticmethod
-    def _addressees(session: Session, alert_id: int, *, after: int = 0) -> list[Addressee]:
+    def _addressees(session: Session, alert_id: int, *, after: int = 0, devices: bool = True) -> list[Addressee]:
         """Return every address of every recipient of an alert: the device's, or the watched person's family.
 
-        Only recipients with an id above `after`: those written since the last call.
+        Only recipients with an id above `after`: those written since the last call; with
+        `devices` false, only the watched people's families (the devices are addressed already).
         """
         recipients = RECIPIENTS.c
-        languages: dict[str | None, Language] = {}
         addressees: list[Addressee] = []
-        devices = session.execute(
-            select(
-                recipients.id,
-                recipients.shelter_id,
-                recipients.shelter_distance_m,
-                ResidentDevice.id,
-                ResidentDevice.language,
-                # as text: most devices have none, and decoding 200,000 empty lists is not free
-                type_coerce(ResidentDevice.apprise_urls, Text),
-                ResidentDevice.webpush["endpoint"].as_string(),
-                ResidentDevice.webpush[("keys", "p256dh")].as_string(),
-                ResidentDevice.webpush[("keys", "auth")].as_string(),
-            )
-            .join(ResidentDevice, ResidentDevice.id == recipients.device_id)
-            .where(recipients.alert_id == alert_id, recipients.id > after)
-            .order_by(recipients.id)
-        ).all()
-        for recipient_id, shelter_id, distance, device_id, code, apprise_urls, endpoint, p256dh, auth in devices:
-            language = languages.get(code) or languages.setdefault(code, pick_language(code))
-            if endpoint:
-                subscription = (endpoint, p256dh or "", auth or "")
-                addressees.append(
-                    Addressee(
-                        recipient_id, "webpush", "", language, shelter_id, distance, None, device_id, subscription
-                    )
+        if devices:
+            address = _DeviceAddresses()
+            rows = session.execute(
+                select(
+                    recipients.id,
+                    recipients.shelter_id,
+                    recipients.shelter_distance_m,
+                    ResidentDevice.id,
+                    ResidentDevice.language,
+                    *_CHANNELS,
                 )
-            for url in _apprise_urls(apprise_urls):
-                addressees.append(
-                    Addressee(recipient_id, "apprise", url, language, shelter_id, distance, None, device_id)
-                )
+                .join(ResidentDevice, ResidentDevice.id == recipients.device_id)
+                .where(recipients.alert_id == alert_id, recipients.id > after)
+                .order_by(recipients.id)
+            ).all()
+            for recipient_id, shelter_id, distance, device_id, code, *channels in rows:
+                address(addressees, recipient_id, shelter_id, distance, device_id, code, channels)
         people = session.execute(
             select(
                 recipients.id, recipients.shelter_id, recipients.shelter_distance_m, Person.name, Person.household_id
@@ -1206,6 +1221,43 @@ def _apprise_urls(stored: Any) -> list[str]:
         return []
     urls = json.loads(stored)
     return [str(url) for url in urls] if isinstance(urls, list) else []
+
+
+# what addressing a resident device needs: its Web Push subscription's parts and its apprise URLs
+_CHANNELS = (
+    ResidentDevice.webpush["endpoint"].as_string(),
+    ResidentDevice.webpush[("keys", "p256dh")].as_string(),
+    ResidentDevice.webpush[("keys", "auth")].as_string(),
+    # as text: most devices have none, and decoding 200,000 empty lists is not free
+    type_coerce(ResidentDevice.apprise_urls, Text),
+)
+
+
+class _DeviceAddresses:
+    """Append a resident device's addresses (Web Push, apprise URLs) from a row with `_CHANNELS`."""
+
+    def __init__(self) -> None:
+        self._languages: dict[str | None, Language] = {}
+
+    def __call__(
+        self,
+        addressees: list[Addressee],
+        recipient_id: int,
+        shelter_id: str | None,
+        distance: float | None,
+        device_id: int,
+        code: str | None,
+        channels: Sequence[Any],
+    ) -> None:
+        endpoint, p256dh, auth, apprise_urls = channels
+        language = self._languages.get(code) or self._languages.setdefault(code, pick_language(code))
+        if endpoint:
+            subscription = (endpoint, p256dh or "", auth or "")
+            addressees.append(
+                Addressee(recipient_id, "webpush", "", language, shelter_id, distance, None, device_id, subscription)
+            )
+        for url in _apprise_urls(apprise_urls):
+            addressees.append(Addressee(recipient_id, "apprise", url, language, shelter_id, distance, None, device_id))
 
 
 def _slices(count: int) -> Iterator[int]:

@@ -293,7 +293,7 @@ def _insert_deliveries_returning(
             f"INSERT INTO {DELIVERIES.name} ({', '.join(_QUEUED_COLUMNS)}) VALUES {values} "
             "RETURNING id, recipient_id, channel, address",
             parameters,
-        )
+        ).all()
         for delivery_id, recipient_id, channel, address in returned:
             ids.setdefault((recipient_id, channel, address), deque()).append(delivery_id)
     return [ids[row[:3]].popleft() for row in rows]
@@ -304,18 +304,6 @@ def _bound(sessions: Sessions, column: Any, value: Any) -> Any:
     dialect = sessions.kw["bind"].dialect
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return value if process is None else process(value)
-
-
-def _insert_many(connection: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    # the DB-API's executemany with plain tuples: a fan-out writes 200,000 rows, and building
-    # and processing SQLAlchemy parameters per row cost more than the database's own work
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    # JSON arrives as text: SQLite keeps it so; PostgreSQL wants the text cast to json
-    marks = [
-        f"CAST({mark} AS JSON)" if name == "payload" and connection.dialect.name != "sqlite" else mark
-        for name in columns
-    ]
-    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})", rows)
 
 
 def _batched(items: Iterable[Addressee], size: int) -> Iterator[list[Addressee]]:
@@ -329,13 +317,13 @@ def _batched(items: Iterable[Addressee], size: int) -> Iterator[list[Addressee]]
         yield part
 
 
-def insert_recipients(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert recipient rows, a transaction per few thousand; return how many were written.
+def insert_recipients(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> dict[tuple[int | None, int | None], int]:
+    """Insert recipient rows, a transaction per few thousand; return the new ids by (device id, person id).
 
     A device deleted since it was found fails its chunk on the foreign key: that chunk is then
     written row by row, leaving out the rows that fail.
     """
-    written = 0
+    ids: dict[tuple[int | None, int | None], int] = {}
     values = itemgetter(*_RECIPIENT_COLUMNS)
     created: dict[Any, Any] = {}  # a fan-out's rows share their creation time: bind it once
     plain = []
@@ -348,17 +336,32 @@ def insert_recipients(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> int
         chunk = plain[start : start + QUEUE_CHUNK]
         try:
             with sessions.begin() as session:
-                _insert_many(session.connection(), RECIPIENTS.name, _RECIPIENT_COLUMNS, chunk)
-            written += len(chunk)
+                ids.update(_insert_recipients_returning(session.connection(), chunk))
         except IntegrityError:
             for row in chunk:
                 try:
                     with sessions.begin() as session:
-                        _insert_many(session.connection(), RECIPIENTS.name, _RECIPIENT_COLUMNS, [row])
-                    written += 1
+                        ids.update(_insert_recipients_returning(session.connection(), [row]))
                 except IntegrityError:
                     log.info("recipient left out (its device or person is gone): %s", row[1])
-    return written
+    return ids
+
+
+def _insert_recipients_returning(
+    connection: Connection, rows: list[tuple[Any, ...]]
+) -> Iterator[tuple[tuple[int | None, int | None], int]]:
+    """Insert recipient rows (multi-row INSERT … RETURNING); yield each one's (device id, person id) and id."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    one = f"({', '.join([mark] * len(_RECIPIENT_COLUMNS))})"
+    for start in range(0, len(rows), RETURNING_ROWS):
+        part = rows[start : start + RETURNING_ROWS]
+        returned = connection.exec_driver_sql(
+            f"INSERT INTO {RECIPIENTS.name} ({', '.join(_RECIPIENT_COLUMNS)}) VALUES {', '.join([one] * len(part))} "
+            "RETURNING id, device_id, person_id",
+            tuple(value for row in part for value in row),
+        ).all()
+        for recipient_id, device_id, person_id in returned:
+            yield (device_id, person_id), recipient_id
 
 
 # --- sending ---------------------------------------------------------------------------------------
