@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from alerts.cap import FeedEntry, cap_links, read_cap, to_atom, to_cap
 from alerts.channels import NotificationChannel
 from alerts.channels.webpush import SubscriptionError, WebPushChannel, parse_subscription
+from alerts.channels.webpush_batch import as_batch_work
 from alerts.disaster import (
     AlertContent,
     AlertText,
@@ -789,6 +790,7 @@ class DisasterDesk:
     # --- fan-out ----------------------------------------------------------------------------------
 
     def _fan_out_forever(self) -> None:
+        as_batch_work()  # a ward's fan-out is long CPU work: it yields to the API rather than preempting it
         while True:
             job = self._jobs.get()
             try:
@@ -1025,6 +1027,7 @@ class DisasterDesk:
     # --- sending ----------------------------------------------------------------------------------
 
     def _dispatch_forever(self) -> None:
+        as_batch_work()
         self._dispatcher.dispatch_forever(self._stopping, self._wakeup, self._poll_interval_s)
 
     def run_due(self) -> int:
