@@ -146,24 +146,28 @@ class _PushProtocol(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        # the service's own cost is in the measured run: requests are found in place, the buffer
+        # is cut once per read, and one write answers all the requests it held
         buffer = self.buffer
         buffer += data
-        answers = 0
+        position = answers = 0
+        checked = self.state["checked"]
         while True:
-            end = buffer.find(b"\r\n\r\n")
+            end = buffer.find(b"\r\n\r\n", position)
             if end < 0:
                 break
-            head = bytes(buffer[:end])
-            marker = head.find(b"Content-Length: ")
-            line_end = head.find(b"\r\n", marker)
-            length = int(head[marker + 16 : line_end if line_end >= 0 else len(head)]) if marker >= 0 else 0
-            if len(buffer) < end + 4 + length:
+            marker = buffer.find(b"Content-Length: ", position, end)
+            length = int(buffer[marker + 16 : buffer.find(b"\r\n", marker, end + 2)]) if marker >= 0 else 0
+            stop = end + 4 + length
+            if len(buffer) < stop:
                 break
-            path = head[5 : head.find(b" ", 5)].decode()
-            if path in self.state["checked"]:
-                self.state["bodies"][path] = bytes(buffer[end + 4 : end + 4 + length])
-            del buffer[: end + 4 + length]
+            path = bytes(buffer[position + 5 : buffer.find(b" ", position + 5, end)]).decode()
+            if path in checked:
+                self.state["bodies"][path] = bytes(buffer[end + 4 : stop])
+            position = stop
             answers += 1
+        if position:
+            del buffer[:position]
         if answers and self.transport is not None:
             self.transport.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n" * answers)
             self.state["count"] += answers
