@@ -406,7 +406,9 @@ async def safety_stream(disaster_id: int, request: Request, service: ServiceDep)
     """The same report as Server-Sent Events (`event: safety`), sent again whenever it changes."""
     desk = service.disaster
     try:
-        desk.get(disaster_id)
+        # off the event loop: on SQLite a read waits for the write lock, which a request whose
+        # session the loop has yet to close may hold (the loop blocked here, both waited 30 s)
+        await asyncio.to_thread(desk.get, disaster_id)
     except DisasterNotFound as exc:
         raise _http(exc) from None
 
