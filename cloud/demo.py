@@ -152,6 +152,7 @@ class DemoClock:
         self._running = AcceleratedClock(start=self.start, speed=self.speed)
 
     def now(self) -> datetime:
+        """Return the simulated now: `start` until run() is called."""
         running = self._running
         return running.now() if running is not None else self.start.astimezone(UTC)
 
@@ -497,7 +498,7 @@ class DemoWorld:
             raise RuntimeError(f"the API refused the demo's trackers or residents: {exc}") from exc
 
     def play_script(self) -> None:
-        """Carry out the scripted acknowledgements that are due."""
+        """Carry out the scripted acknowledgements that are due, and the flood alert and its answers."""
         service, clock = self.service, self.clock
         if service is None or clock is None:
             return
