@@ -855,8 +855,13 @@ class DisasterDesk:
         back), then the addresses of the new devices of a small first slice (so sending starts
         at once), then of larger ones. The new watched people's families are read back.
         """
+        recipients = RECIPIENTS.c
         with self._sessions.begin() as session:
-            known, fresh = self._recipients_known_and_fresh(session, alert_id, located)
+            known = session.execute(
+                select(recipients.id, recipients.device_id, recipients.person_id, recipients.lat, recipients.lon).where(
+                    recipients.alert_id == alert_id
+                )
+            ).all()
         finder = ShelterFinder(hazard)
         if known:
             shelters = _nearest_shelters(
@@ -879,47 +884,50 @@ class DisasterDesk:
                     ],
                 )
             yield None
-        start = 0
-        for size in _slices(len(fresh)):
-            part = fresh[start : start + size]
-            start += size
-            shelters = _nearest_shelters(
-                finder,
-                np.array([row["lat"] for row in part], dtype=np.float64),
-                np.array([row["lon"] for row in part], dtype=np.float64),
-            )
-            for row, shelter in zip(part, shelters, strict=True):
-                row.update(shelter, alert_id=alert_id, created_at=now)
-            ids = insert_recipients(self._sessions, part)
-            addressees: list[Addressee] = []
-            address = _DeviceAddresses()
-            for row in part:
-                recipient_id = ids.get((row["device_id"], None)) if row["device_id"] is not None else None
-                if recipient_id is not None:
-                    address(
-                        addressees,
-                        recipient_id,
-                        row["shelter_id"],
-                        row["shelter_distance_m"],
-                        row["device_id"],
-                        row["language"],
-                        row["channels"],
-                    )
-            yield addressees
+        device_ids = sorted((located.devices_home | located.devices_live) - {row.device_id for row in known})
+        person_ids = sorted(located.people - {row.person_id for row in known})
+        # each slice read, written and addressed in its own short transactions: the first slice's
+        # messages leave before the rest of the ward has even been read
+        for ids, read in ((device_ids, self._device_rows), (person_ids, self._person_rows)):
+            start = 0
+            for size in _slices(len(ids)):
+                with self._sessions.begin() as session:
+                    part = read(session, ids[start : start + size], located)
+                start += size
+                yield self._write_recipients(part, finder, alert_id=alert_id, now=now)
+
+    def _write_recipients(
+        self, part: list[dict[str, Any]], finder: ShelterFinder, *, alert_id: int, now: datetime
+    ) -> list[Addressee]:
+        """Write new recipients with their nearest shelters; return the addresses of the devices among them."""
+        shelters = _nearest_shelters(
+            finder,
+            np.array([row["lat"] for row in part], dtype=np.float64),
+            np.array([row["lon"] for row in part], dtype=np.float64),
+        )
+        for row, shelter in zip(part, shelters, strict=True):
+            row.update(shelter, alert_id=alert_id, created_at=now)
+        ids = insert_recipients(self._sessions, part)
+        addressees: list[Addressee] = []
+        address = _DeviceAddresses()
+        for row in part:
+            recipient_id = ids.get((row["device_id"], None)) if row["device_id"] is not None else None
+            if recipient_id is not None:
+                address(
+                    addressees,
+                    recipient_id,
+                    row["shelter_id"],
+                    row["shelter_distance_m"],
+                    row["device_id"],
+                    row["language"],
+                    row["channels"],
+                )
+        return addressees
 
     @staticmethod
-    def _recipients_known_and_fresh(
-        session: Session, alert_id: int, located: _Located
-    ) -> tuple[list[Any], list[dict[str, Any]]]:
-        """Return the alert's recipients so far, and rows for the devices and people newly inside."""
-        recipients = RECIPIENTS.c
-        known = session.execute(
-            select(recipients.id, recipients.device_id, recipients.person_id, recipients.lat, recipients.lon).where(
-                recipients.alert_id == alert_id
-            )
-        ).all()
-        fresh: list[dict[str, Any]] = []
-        device_ids = sorted((located.devices_home | located.devices_live) - {row.device_id for row in known})
+    def _device_rows(session: Session, device_ids: list[int], located: _Located) -> list[dict[str, Any]]:
+        """Return recipient rows for devices newly inside (at home, or by their live location)."""
+        rows: list[dict[str, Any]] = []
         connection = session.connection()  # plain rows: 200,000 of them through the ORM cost seconds
         for chunk in _chunks(device_ids, 5000):
             devices = connection.execute(
@@ -937,7 +945,7 @@ class DisasterDesk:
                 at_home = device_id in located.devices_home and home_lat is not None
                 lat, lon = (home_lat, home_lon) if at_home else (live_lat, live_lon)
                 if lat is not None and lon is not None:
-                    fresh.append(
+                    rows.append(
                         {
                             "device_id": device_id,
                             "person_id": None,
@@ -947,15 +955,20 @@ class DisasterDesk:
                             "channels": channels,  # to address the device once its row is written
                         }
                     )
-        person_ids = sorted(located.people - {row.person_id for row in known})
+        return rows
+
+    @staticmethod
+    def _person_rows(session: Session, person_ids: list[int], located: _Located) -> list[dict[str, Any]]:
+        """Return recipient rows for watched people newly inside (by their home)."""
+        rows: list[dict[str, Any]] = []
         for chunk in _chunks(person_ids, 5000):
-            rows = session.execute(
+            found = session.execute(
                 select(Person.id, Person.language, Household.lat, Household.lon)
                 .join(Household, Person.household_id == Household.id)
                 .where(Person.id.in_(chunk))
             ).all()
-            for person_id, language, lat, lon in rows:
-                fresh.append(
+            for person_id, language, lat, lon in found:
+                rows.append(
                     {
                         "device_id": None,
                         "person_id": person_id,
@@ -964,7 +977,7 @@ class DisasterDesk:
                         "lon": lon,
                     }
                 )
-        return list(known), fresh
+        return rows
 
     @staticmethod
     def _addressees(session: Session, alert_id: int, *, after: int = 0, devices: bool = True) -> list[Addressee]:
