@@ -289,11 +289,12 @@ def _insert_deliveries_returning(
         part = rows[start : start + RETURNING_ROWS]
         values = ", ".join([_queued_values(connection)] * len(part))
         parameters = tuple(value for row in part for value in (alert_id, version, purpose, state, when, when, *row))
-        returned = connection.exec_driver_sql(
+        returned = _returning(
+            connection,
             f"INSERT INTO {DELIVERIES.name} ({', '.join(_QUEUED_COLUMNS)}) VALUES {values} "
             "RETURNING id, recipient_id, channel, address",
             parameters,
-        ).all()
+        )
         for delivery_id, recipient_id, channel, address in returned:
             ids.setdefault((recipient_id, channel, address), deque()).append(delivery_id)
     return [ids[row[:3]].popleft() for row in rows]
@@ -304,6 +305,19 @@ def _bound(sessions: Sessions, column: Any, value: Any) -> Any:
     dialect = sessions.kw["bind"].dialect
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return value if process is None else process(value)
+
+
+def _returning(connection: Connection, statement: str, parameters: Sequence[Any]) -> list[Any]:
+    """Run an INSERT … RETURNING on the DB-API cursor of the connection's transaction: plain tuples back.
+
+    Thousands of rows per statement: a SQLAlchemy Row each would cost more than the insert.
+    """
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement, parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _batched(items: Iterable[Addressee], size: int) -> Iterator[list[Addressee]]:
@@ -355,11 +369,12 @@ def _insert_recipients_returning(
     one = f"({', '.join([mark] * len(_RECIPIENT_COLUMNS))})"
     for start in range(0, len(rows), RETURNING_ROWS):
         part = rows[start : start + RETURNING_ROWS]
-        returned = connection.exec_driver_sql(
+        returned = _returning(
+            connection,
             f"INSERT INTO {RECIPIENTS.name} ({', '.join(_RECIPIENT_COLUMNS)}) VALUES {', '.join([one] * len(part))} "
             "RETURNING id, device_id, person_id",
             tuple(value for row in part for value in row),
-        ).all()
+        )
         for recipient_id, device_id, person_id in returned:
             yield (device_id, person_id), recipient_id
 
