@@ -1010,7 +1010,8 @@ class DisasterDesk:
                 recipients.id, recipients.shelter_id, recipients.shelter_distance_m, Person.name, Person.household_id
             )
             .join(Person, Person.id == recipients.person_id)
-            .where(recipients.alert_id == alert_id, recipients.id > after)
+            # person_id named: the (alert, person) index then holds only the people, not every device
+            .where(recipients.alert_id == alert_id, recipients.person_id.is_not(None), recipients.id > after)
             .order_by(recipients.id)
         ).all()
         families: dict[str, list[Contact]] = {}
