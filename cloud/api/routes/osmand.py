@@ -15,6 +15,7 @@ import threading
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from cloud.api.deps import ServiceDep
 from cloud.db.trackers import Tracker
@@ -58,6 +59,13 @@ async def osmand(request: Request, service: ServiceDep) -> PlainTextResponse:
     if request.method == "POST" and not params.get("id"):
         form = await request.form()
         params.update({key: str(value) for key, value in form.items()})
+    # off the event loop: the device lookup waits for SQLite's write lock, which a request whose
+    # session the loop has yet to close may hold, and the publish waits for the broker's ack
+    return await run_in_threadpool(_accept, request, service, params)
+
+
+def _accept(request: Request, service: ServiceDep, params: dict[str, str]) -> PlainTextResponse:
+    """Look the device up and publish its fix; refuse a malformed fix or an unregistered device."""
     try:
         external = osmand_fix(params)
     except SourceError as exc:
