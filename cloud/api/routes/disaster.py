@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from alerts.cap import CAP_MEDIA_TYPE, CapFormatError
 from alerts.disaster import (
@@ -41,6 +42,7 @@ from cloud.disaster import (
     ACTIVE_STATES,
     AlertDraft,
     ApprovalRequired,
+    DisasterDesk,
     DisasterError,
     DisasterNotFound,
     content_of,
@@ -439,15 +441,16 @@ async def safety_stream(disaster_id: int, request: Request, service: ServiceDep)
 async def import_cap(request: Request, service: ServiceDep) -> list[DisasterAlertOut]:
     """Import a CAP message posted as XML, or {"url": …} of a CAP message or an Atom feed of them."""
     body = await request.body()
-    desk = service.disaster
-    try:
-        if request.headers.get("content-type", "").startswith("application/json"):
-            url = ImportUrlIn.model_validate_json(body).url
-            from starlette.concurrency import run_in_threadpool
+    from_url = request.headers.get("content-type", "").startswith("application/json")
+    # off the event loop: the import reads and writes the database (and may fetch the URL); on
+    # SQLite it waits for the write lock, which a request whose session the loop has yet to close may hold
+    return await run_in_threadpool(_import, service.disaster, body, from_url=from_url)
 
-            ids = await run_in_threadpool(desk.import_url, url)
-        else:
-            ids = [desk.import_cap(body)]
+
+def _import(desk: DisasterDesk, body: bytes, *, from_url: bool) -> list[DisasterAlertOut]:
+    """Import a posted CAP message, or the one or the feed at a posted URL; answer the alerts made."""
+    try:
+        ids = desk.import_url(ImportUrlIn.model_validate_json(body).url) if from_url else [desk.import_cap(body)]
     except (CapFormatError, AreaError, DisasterError) as exc:
         raise _http(exc) from None
     except ValueError as exc:
