@@ -19,6 +19,8 @@ import multiprocessing
 import os
 import re
 import ssl
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,6 +43,8 @@ CONNECTIONS_PER_SERVICE = 8
 # one system call for many messages, which is most of the cost of a message after its encryption
 PIPELINE = 32
 MAX_HEAD_BYTES = 64 * 1024
+# connections kept open between batches at most this long: below push services' keep-alive timeouts
+KEEP_IDLE_S = 50.0
 
 
 class PushJob(NamedTuple):
@@ -107,9 +111,27 @@ def origin_of(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class _Kept(threading.local):
+    """Per thread: one event loop for every batch, and the connections left open between batches."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.idle: dict[str, list[tuple[float, _Connection]]] = {}
+
+
+_kept = _Kept()
+
+
 def push_all(jobs: Sequence[PushJob], settings: PushSettings) -> list[PushOutcome]:
-    """Encrypt and POST every job; return their outcomes in the same order. Never raises for one message."""
-    return asyncio.run(_push_all(jobs, settings))
+    """Encrypt and POST every job; return their outcomes in the same order. Never raises for one message.
+
+    The thread keeps its connections open between calls (a fan-out is a hundred batches: a TLS
+    handshake per connection per batch would cost more than the messages), closing those idle
+    longer than `KEEP_IDLE_S`.
+    """
+    if _kept.loop is None:
+        _kept.loop = asyncio.new_event_loop()
+    return _kept.loop.run_until_complete(_push_all(jobs, settings))
 
 
 async def _push_all(jobs: Sequence[PushJob], settings: PushSettings) -> list[PushOutcome]:
@@ -117,6 +139,7 @@ async def _push_all(jobs: Sequence[PushJob], settings: PushSettings) -> list[Pus
     by_origin: dict[str, deque[int]] = {}
     for index, job in enumerate(jobs):
         by_origin.setdefault(origin_of(job.endpoint), deque()).append(index)
+    _close_stale(time.monotonic())
     tasks = []
     for origin, waiting in by_origin.items():
         authorization = settings.authorizations.get(origin)
@@ -124,11 +147,28 @@ async def _push_all(jobs: Sequence[PushJob], settings: PushSettings) -> list[Pus
             for index in waiting:
                 outcomes[index] = PushOutcome(None, f"no VAPID signature for {origin}")
             continue
-        connection = _Connection(origin, authorization, settings)
-        for _ in range(min(settings.connections, len(waiting))):
-            tasks.append(_work(connection.clone(), waiting, jobs, outcomes))
+        for connection in _connections(origin, authorization, settings, min(settings.connections, len(waiting))):
+            tasks.append(_work(connection, waiting, jobs, outcomes))
     await asyncio.gather(*tasks)
     return [outcome or PushOutcome(None, "not attempted") for outcome in outcomes]
+
+
+def _connections(origin: str, authorization: str, settings: PushSettings, count: int) -> list[_Connection]:
+    """Return `count` connections to a push service: the thread's idle ones first, then new ones."""
+    idle = _kept.idle.get(origin, [])
+    taken = [connection for _, connection in idle[-count:]]
+    del idle[len(idle) - len(taken) :]
+    for connection in taken:
+        connection.retarget(authorization, settings)
+    return taken + [_Connection(origin, authorization, settings) for _ in range(count - len(taken))]
+
+
+def _close_stale(now: float) -> None:
+    for origin, idle in _kept.idle.items():
+        stale = [connection for since, connection in idle if now - since > KEEP_IDLE_S]
+        for connection in stale:
+            connection.close()
+        _kept.idle[origin] = [(since, connection) for since, connection in idle if now - since <= KEEP_IDLE_S]
 
 
 async def _work(
@@ -140,8 +180,11 @@ async def _work(
             answers = await connection.push_group([jobs[index] for index in group])
             for index, outcome in zip(group, answers, strict=True):
                 outcomes[index] = outcome
-    finally:
+    except BaseException:
         connection.close()
+        raise
+    if connection.is_open:
+        _kept.idle.setdefault(connection.origin, []).append((time.monotonic(), connection))
 
 
 class _Connection:
@@ -150,21 +193,30 @@ class _Connection:
     def __init__(self, origin: str, authorization: str, settings: PushSettings) -> None:
         parts = urlsplit(origin)
         self._origin = origin
+        self._netloc = parts.netloc
         self._secure = parts.scheme == "https"
         self._host = parts.hostname or "localhost"
         self._port = parts.port or (443 if self._secure else 80)
-        self._authorization = authorization
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self.retarget(authorization, settings)
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None and not self._writer.is_closing()
+
+    def retarget(self, authorization: str, settings: PushSettings) -> None:
+        """Send the next requests with these headers (a kept connection serves later batches)."""
         self._settings = settings
         self._fixed = (
-            f"Host: {parts.netloc}\r\nTTL: {settings.ttl_s}\r\nUrgency: {settings.urgency}\r\n"
+            f"Host: {self._netloc}\r\nTTL: {settings.ttl_s}\r\nUrgency: {settings.urgency}\r\n"
             "Content-Encoding: aes128gcm\r\nContent-Type: application/octet-stream\r\n"
             f"Authorization: {authorization}\r\n"
         )
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    def clone(self) -> _Connection:
-        return _Connection(self._origin, self._authorization, self._settings)
 
     async def push_group(self, jobs: Sequence[PushJob]) -> list[PushOutcome]:
         """Encrypt a few messages and send them pipelined (one write, answers read in order)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from alerts.channels.webpush_batch import IN_PROCESS_LIMIT
+from alerts.channels.webpush_batch import CONNECTIONS_PER_SERVICE, IN_PROCESS_LIMIT
 from protocol import ManualClock
 from tests.disaster.conftest import ASAKUSA, register_device, release
 from tests.disaster.push_service import PushService
@@ -86,6 +87,23 @@ def test_recipients_written_in_slices_each_get_exactly_one_message(
     assert sorted(paths) == sorted(f"/push/d{index}" for index in range(120))
     everyone = api.get(f"/api/v1/disaster/alerts/{alert_id}/safety").json()["everyone"]
     assert everyone["total"] == 120
+
+
+def test_the_sender_keeps_its_connections_open_from_one_batch_to_the_next(
+    anonymous: httpx.Client, api: httpx.Client, push: PushService
+) -> None:
+    """Two alerts in turn open no more connections than the sender processes keep (no new handshakes per batch)."""
+    register_many(anonymous, push, 100)
+
+    first = release(api, **FLOOD)
+    wait_until(lambda: deliveries(api, first) == {"alert": {"sent": 100}}, timeout=60, what="first alert sent")
+    second = release(api, **FLOOD)
+    wait_until(lambda: deliveries(api, second) == {"alert": {"sent": 100}}, timeout=60, what="second alert sent")
+
+    assert len(push.received) == 200
+    # each batch of 100 goes to the worker processes in two halves of 8 connections each: opened
+    # anew every time, the two alerts would take 32
+    assert push.connections <= (os.cpu_count() or 1) * CONNECTIONS_PER_SERVICE
 
 
 def test_one_gone_subscription_in_a_batch_is_the_only_one_removed(
