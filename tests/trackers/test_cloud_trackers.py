@@ -103,6 +103,19 @@ def test_osmand_fix_through_the_api_is_stored(service: CloudService, desk: Track
     assert fix.accuracy_m == 12
 
 
+def test_osmand_fix_posted_as_a_form_is_stored(service: CloudService, desk: TrackerDesk) -> None:
+    """POST /osmand with the fix as a form body (as Traccar Client can send it) answers 200 and is stored."""
+    tracker = register_phone(service, desk, kind="osmand", external_id="358240051111110")
+    assert service.api_url is not None
+    fix = {"id": "358240051111110", "lat": str(HOME[0]), "lon": str(HOME[1])}
+    fix |= {"timestamp": str(int(service.clock.now().timestamp())), "accuracy": "9", "batt": "64"}
+    with httpx.Client(base_url=service.api_url, timeout=10) as client:
+        response = client.post("/osmand", data=fix)
+    assert response.status_code == 200, response.text
+    [stored] = wait_until(lambda: stored_fixes(service, tracker, "osmand"), timeout=10, what="fix stored")
+    assert stored.accuracy_m == 9
+
+
 def test_osmand_fix_of_an_unknown_device_is_refused(service: CloudService, desk: TrackerDesk) -> None:
     """A device id nobody registered gets 404 and nothing is stored."""
     assert service.api_url is not None
