@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import numpy as np
 from numpy.typing import NDArray
+from shapely.geometry import Point
 from sqlalchemy import Connection, Select, Text, bindparam, delete, func, literal_column, select, type_coerce, update
 from sqlalchemy.orm import Session
 
@@ -64,6 +65,7 @@ from cloud.disaster_delivery import (
     queue_deliveries,
 )
 from maps import Hazard, Shelter, TargetingCache
+from maps.projection import to_plane
 from maps.targeting import Points
 from protocol import Clock
 
@@ -72,6 +74,7 @@ log = logging.getLogger(__name__)
 DEVICE_TOKEN_PREFIX = "mmd_"
 LINK_SECRET_FILE = "disaster_link_secret"
 ACTIVE_STATES = ("released", "updated")
+LATE = "late"
 EXPIRED = "expired"
 # the kinds of points the targeting cache keeps
 HOMES, LIVE, PEOPLE = "homes", "live", "people"
@@ -219,7 +222,8 @@ def content_of(alert: DisasterAlert) -> AlertContent:
 @dataclass(frozen=True, slots=True)
 class _Job:
     alert_id: int
-    purpose: str  # alert | update | cancel
+    purpose: str  # alert | update | cancel | late (the alerts in force, for one device that just arrived)
+    device_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +349,7 @@ class DisasterDesk:
             session.flush()
             device_id = device.id
         self.targeting.invalidate(HOMES, LIVE)
+        self._jobs.put(_Job(0, LATE, device_id))
         return device_id, token
 
     def device_for_token(self, token: str) -> int | None:
@@ -371,6 +376,7 @@ class DisasterDesk:
                 raise DisasterNotFound(f"device {device_id} not found")
             self._apply_change(device, change, now)
         self.targeting.invalidate(HOMES, LIVE)
+        self._jobs.put(_Job(0, LATE, device_id))
         return device
 
     def set_live_location(self, device_id: int, lat: float, lon: float) -> None:
@@ -384,6 +390,7 @@ class DisasterDesk:
                 raise DisasterError("live location is off for this device: opt in first")
             device.live_lat, device.live_lon, device.live_at = lat, lon, self._clock.now()
         self.targeting.invalidate(LIVE)
+        self._jobs.put(_Job(0, LATE, device_id))
 
     def delete_device(self, device_id: int) -> None:
         """Delete a device and everything about it (recipient rows, deliveries and answers cascade)."""
@@ -796,7 +803,10 @@ class DisasterDesk:
             try:
                 if job is None:
                     return
-                self._fan_out(job)
+                if job.purpose == LATE and job.device_id is not None:
+                    self._reach_late(job.device_id)
+                else:
+                    self._fan_out(job)
             except Exception:
                 log.exception("fan-out of disaster alert %s failed", job)
             finally:
@@ -845,6 +855,62 @@ class DisasterDesk:
             )
         log.info("disaster alert %d (%s): %d deliveries queued", job.alert_id, job.purpose, count)
         self._wakeup.set()
+
+    def _reach_late(self, device_id: int) -> None:
+        """Send a device that registered or moved the alerts in force where it now is, once each.
+
+        A visitor who installs the app during a flood warning gets the warning, as everyone
+        inside got it at release; a device already reached by an alert is not sent it again.
+        """
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            device = session.get(ResidentDevice, device_id)
+            if device is None:
+                return
+            points = {
+                "home": (device.home_lat, device.home_lon),
+                "live": (device.live_lat, device.live_lon) if device.live_opt_in else (None, None),
+            }
+            active = session.scalars(
+                select(DisasterAlert).where(
+                    DisasterAlert.state.in_(ACTIVE_STATES),
+                    (DisasterAlert.expires_at.is_(None)) | (DisasterAlert.expires_at > now),
+                )
+            ).all()
+            reached = set(
+                session.scalars(select(DisasterRecipient.alert_id).where(DisasterRecipient.device_id == device_id))
+            )
+            found = [(alert, content_of(alert), len(alert.versions)) for alert in active if alert.id not in reached]
+        for alert, content, version in found:
+            plane = area_plane(content.area)
+            inside = {
+                kind
+                for kind, (lat, lon) in points.items()
+                if lat is not None and lon is not None and plane.intersects(Point(*to_plane(lat, lon)))
+            }
+            if not inside:
+                continue
+            located = _Located(
+                devices_home={device_id} if "home" in inside else set(),
+                devices_live={device_id} if "live" in inside else set(),
+                people=set(),
+            )
+            with self._sessions.begin() as session:
+                rows = self._device_rows(session, [device_id], located)
+            addressees = self._write_recipients(rows, ShelterFinder(content.hazard), alert_id=alert.id, now=now)
+            purpose = "update" if alert.state == "updated" else "alert"
+            book = MessageBook(content, alert_id=alert.id, purpose=purpose, links=True, shelters=_shelters_by_id())
+            queue_deliveries(
+                self._sessions,
+                addressees,
+                book,
+                alert_id=alert.id,
+                version=version,
+                purpose=purpose,
+                now=now,
+                queued=self._wakeup.set,
+            )
+            log.info("disaster alert %d: device %d arrived inside, sent it", alert.id, device_id)
 
     def _add_recipients(
         self, alert_id: int, hazard: Hazard, located: _Located, now: datetime
