@@ -348,8 +348,10 @@ class DisasterDesk:
             session.add(device)
             session.flush()
             device_id = device.id
+            late = _any_in_force(session, now)
         self.targeting.invalidate(HOMES, LIVE)
-        self._jobs.put(_Job(0, LATE, device_id))
+        if late:
+            self._jobs.put(_Job(0, LATE, device_id))
         return device_id, token
 
     def device_for_token(self, token: str) -> int | None:
@@ -375,8 +377,10 @@ class DisasterDesk:
             if device is None:
                 raise DisasterNotFound(f"device {device_id} not found")
             self._apply_change(device, change, now)
+            late = _any_in_force(session, now)
         self.targeting.invalidate(HOMES, LIVE)
-        self._jobs.put(_Job(0, LATE, device_id))
+        if late:
+            self._jobs.put(_Job(0, LATE, device_id))
         return device
 
     def set_live_location(self, device_id: int, lat: float, lon: float) -> None:
@@ -389,8 +393,11 @@ class DisasterDesk:
             if not device.live_opt_in:
                 raise DisasterError("live location is off for this device: opt in first")
             device.live_lat, device.live_lon, device.live_at = lat, lon, self._clock.now()
+            # phones report often: the fan-out thread is asked only while an alert is in force
+            late = _any_in_force(session, self._clock.now())
         self.targeting.invalidate(LIVE)
-        self._jobs.put(_Job(0, LATE, device_id))
+        if late:
+            self._jobs.put(_Job(0, LATE, device_id))
 
     def delete_device(self, device_id: int) -> None:
         """Delete a device and everything about it (recipient rows, deliveries and answers cascade)."""
@@ -871,12 +878,7 @@ class DisasterDesk:
                 "home": (device.home_lat, device.home_lon),
                 "live": (device.live_lat, device.live_lon) if device.live_opt_in else (None, None),
             }
-            active = session.scalars(
-                select(DisasterAlert).where(
-                    DisasterAlert.state.in_(ACTIVE_STATES),
-                    (DisasterAlert.expires_at.is_(None)) | (DisasterAlert.expires_at > now),
-                )
-            ).all()
+            active = session.scalars(select(DisasterAlert).where(_in_force(now))).all()
             reached = set(
                 session.scalars(select(DisasterRecipient.alert_id).where(DisasterRecipient.device_id == device_id))
             )
@@ -1342,6 +1344,17 @@ class _DeviceAddresses:
             )
         for url in _apprise_urls(apprise_urls):
             addressees.append(Addressee(recipient_id, "apprise", url, language, shelter_id, distance, None, device_id))
+
+
+def _in_force(now: datetime) -> Any:
+    """The condition of an alert in force at `now`: released or updated, and not past its expiry."""
+    return DisasterAlert.state.in_(ACTIVE_STATES) & (
+        DisasterAlert.expires_at.is_(None) | (DisasterAlert.expires_at > now)
+    )
+
+
+def _any_in_force(session: Session, now: datetime) -> bool:
+    return session.scalar(select(DisasterAlert.id).where(_in_force(now)).limit(1)) is not None
 
 
 def _slices(count: int) -> Iterator[int]:
