@@ -62,6 +62,7 @@ from cloud.disaster_delivery import (
     DeliveryDispatcher,
     MessageBook,
     insert_recipients,
+    plain_rows,
     queue_deliveries,
 )
 from maps import Hazard, Shelter, TargetingCache
@@ -1367,18 +1368,10 @@ def _slices(count: int) -> Iterator[int]:
 
 
 def _plain_rows(connection: Connection, statement: Select[Any]) -> list[Any]:
-    """Run a query whose values are all our own literals on the DB-API cursor: plain tuples back.
-
-    A ward is 200,000 rows: a SQLAlchemy Row each costs more than reading them. The columns
-    must need no conversion from the driver's values (numbers and text; JSON read as text).
-    """
-    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    """Run a query whose values are all our own literals (ids, JSON paths) as plain tuples (`plain_rows`)."""
+    return plain_rows(
+        connection, str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    )
 
 
 def _listed(column: Any, ids: Sequence[int]) -> Any:

@@ -212,11 +212,7 @@ def queue_deliveries(
                 (addressee.recipient_id, addressee.channel, addressee.address, stored[message])
                 for addressee, message in zip(part, composed, strict=True)
             ]
-            common = (alert_id, version, purpose, state, when)
-            if hand_over is None:
-                _insert_deliveries(connection, common, rows)
-            else:
-                delivery_ids = _insert_deliveries_returning(connection, common, rows)
+            delivery_ids = _insert_deliveries(connection, (alert_id, version, purpose, state, when), rows)
         count += len(rows)
         if hand_over is not None:
             hand_over(
@@ -265,19 +261,12 @@ def _queued_values(connection: Connection) -> str:
     return f"({', '.join([mark] * 10)}, '', '', {empty_json}, 0)"
 
 
-def _insert_deliveries(connection: Connection, common: tuple[Any, ...], rows: list[tuple[int, str, str, int]]) -> None:
-    """Insert deliveries (recipient, channel, address, message) sharing alert, version, purpose, state and time."""
-    alert_id, version, purpose, state, when = common
-    connection.exec_driver_sql(
-        f"INSERT INTO {DELIVERIES.name} ({', '.join(_QUEUED_COLUMNS)}) VALUES {_queued_values(connection)}",
-        [(alert_id, version, purpose, state, when, when, *row) for row in rows],
-    )
-
-
-def _insert_deliveries_returning(
+def _insert_deliveries(
     connection: Connection, common: tuple[Any, ...], rows: list[tuple[int, str, str, int]]
 ) -> list[int]:
-    """Insert deliveries as `_insert_deliveries` does, in one statement; return their ids in the order of `rows`.
+    """Insert deliveries (recipient, channel, address, message) sharing alert, version, purpose, state and time.
+
+    Returns their ids in the order of `rows`.
 
     One multi-row INSERT … RETURNING (SQLite ≥ 3.35, PostgreSQL) instead of executemany, which
     returns nothing. The order RETURNING gives its rows in is not promised, so each id is matched
@@ -289,7 +278,7 @@ def _insert_deliveries_returning(
         part = rows[start : start + RETURNING_ROWS]
         values = ", ".join([_queued_values(connection)] * len(part))
         parameters = tuple(value for row in part for value in (alert_id, version, purpose, state, when, when, *row))
-        returned = _returning(
+        returned = plain_rows(
             connection,
             f"INSERT INTO {DELIVERIES.name} ({', '.join(_QUEUED_COLUMNS)}) VALUES {values} "
             "RETURNING id, recipient_id, channel, address",
@@ -307,10 +296,12 @@ def _bound(sessions: Sessions, column: Any, value: Any) -> Any:
     return value if process is None else process(value)
 
 
-def _returning(connection: Connection, statement: str, parameters: Sequence[Any]) -> list[Any]:
-    """Run an INSERT … RETURNING on the DB-API cursor of the connection's transaction: plain tuples back.
+def plain_rows(connection: Connection, statement: str, parameters: Sequence[Any] = ()) -> list[Any]:
+    """Run SQL on the DB-API cursor of the connection's transaction; return plain tuples.
 
-    Thousands of rows per statement: a SQLAlchemy Row each would cost more than the insert.
+    For the fan-out's bulk statements (thousands of rows each): a SQLAlchemy Row per row would
+    cost more than the database's own work. The columns must need no conversion from the
+    driver's values (numbers and text; JSON read as text).
     """
     cursor = connection.connection.cursor()
     try:
@@ -369,7 +360,7 @@ def _insert_recipients_returning(
     one = f"({', '.join([mark] * len(_RECIPIENT_COLUMNS))})"
     for start in range(0, len(rows), RETURNING_ROWS):
         part = rows[start : start + RETURNING_ROWS]
-        returned = _returning(
+        returned = plain_rows(
             connection,
             f"INSERT INTO {RECIPIENTS.name} ({', '.join(_RECIPIENT_COLUMNS)}) VALUES {', '.join([one] * len(part))} "
             "RETURNING id, device_id, person_id",
