@@ -92,6 +92,36 @@ def test_caseworker_sends_a_disaster_alert_and_sees_a_safety_answer_live(page: P
     assert accessibility_faults(page) == []
 
 
+def test_new_alert_starts_on_flood_and_keeps_the_operators_choice(page: Page, site: CloudService) -> None:
+    """The hazard list opens on 洪水 (the ward's usual alert); a hazard the operator picks stays for the next alert."""
+    assert site.api_url is not None
+    log_in(page, site.api_url, "sato")
+    expect(page.locator("#live")).to_have_text("ライブ更新中")
+    page.get_by_role("tab", name="災害").click()
+    hazard = page.get_by_label("災害の種類")
+    expect(hazard).to_have_value("flood")
+    expect(hazard.locator("option:checked")).to_have_text("洪水")
+
+    hazard.select_option("earthquake")
+    # the list is rebuilt in the other language and back, and the operator looks at another tab
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_label("Hazard").locator("option:checked")).to_have_text("earthquake")
+    page.get_by_role("button", name="日本語").click()
+    page.get_by_role("tab", name="安全エリア").click()
+    page.get_by_role("tab", name="災害").click()
+    expect(hazard.locator("option:checked")).to_have_text("地震")
+
+    page.get_by_role("button", name="対象人数を確認").click()
+    expect(page.locator("#count-watched")).to_have_text("1")
+    page.get_by_label("見出し（日本語）").fill("強い揺れに備えてください")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="送信する").click()
+    expect(page.locator("#dis-status")).to_contain_text("送信しました")
+    assert [alert.hazard for alert in site.disaster.alerts(states=None)] == ["earthquake"]
+    # the next alert starts from the operator's last choice, not from the ward's default
+    expect(hazard.locator("option:checked")).to_have_text("地震")
+
+
 def test_alert_needing_approval_is_sent_by_a_second_person(
     page: Page, start_service: Callable[..., CloudService]
 ) -> None:

@@ -2,12 +2,15 @@
 "use strict";
 const HAZARDS = ["earthquake", "flood", "inland_flood", "storm_surge", "tsunami", "large_fire", "landslide", "volcano"];
 const WARD = "13106";  // 台東区
+// the ward lies along the Sumida, where a flood is the alert sent most: a new alert starts on it,
+// and an operator's own choice stays for the alerts after it (the list is refilled on a language switch)
+const DEFAULT_HAZARD = "flood";
 const drawing = { points: [], centre: null, shape: null, previewed: false, safety: null };
 
 function setUpDisaster() {
   const hazard = document.getElementById("dis-hazard");
   const fillHazards = () => {
-    const chosen = hazard.value || HAZARDS[0];
+    const chosen = hazard.value || DEFAULT_HAZARD;
     hazard.innerHTML = HAZARDS.map((h) => `<option value="${h}">${mm.esc(mm.t("hazard." + h))}</option>`).join("");
     hazard.value = chosen;
   };
