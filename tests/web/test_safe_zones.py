@@ -138,6 +138,65 @@ def test_caseworker_draws_a_polygon_and_a_circle_and_a_fix_outside_raises_the_ex
     expect(page.locator("#alerts")).to_contain_text("安全エリアから出た", timeout=5000)
 
 
+def screen_point(page: Page, where: tuple[float, float]) -> tuple[float, float]:
+    """Return where a place is on the page (the map's container point plus the map's offset)."""
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }", list(where)
+    )
+    return box["x"] + x, box["y"] + y
+
+
+def test_caseworker_inserts_corners_in_the_middle_of_edges(page: Page, site: CloudService) -> None:
+    """A corner dragged out of an edge's midpoint mark, one clicked in and one added by the button land
+    between the two corners of their edge, in the saved zone as in the drawing."""
+    assert site.api_url is not None
+    add_tracker(site.api_url)
+    log_in(page, site.api_url, "sato")
+    open_zone_tab(page)
+    page.get_by_role("button", name="多角形を描く").click()
+    south_west, south_east, north_east, north_west = corners = [
+        shifted(-150, 120),
+        shifted(150, 120),
+        shifted(150, 320),
+        shifted(-150, 320),
+    ]
+    for corner in corners:
+        click_map(page, corner)
+    page.get_by_role("button", name="多角形を閉じる").click()
+    midpoints = page.get_by_title("ここに頂点を足す（ドラッグかクリック）")
+    expect(midpoints).to_have_count(4)  # one on each edge, the closing one too
+
+    # the east edge's mark dragged 100 m further east: a new corner between the two east corners
+    east_bulge = shifted(250, 220)
+    page.mouse.move(*screen_point(page, shifted(150, 220)))
+    page.mouse.down()
+    page.mouse.move(*screen_point(page, east_bulge), steps=8)
+    page.mouse.up()
+    expect(midpoints).to_have_count(5)
+    # the closing (west) edge's mark clicked: a corner where it was, last in the ring
+    page.mouse.click(*screen_point(page, shifted(-150, 220)))
+    expect(midpoints).to_have_count(6)
+    # keyboard users: the map's centre just north of the north edge goes into that edge
+    north_bulge = shifted(0, 340)
+    page.evaluate("([lat, lon]) => map.setView([lat, lon], 16, { animate: false })", list(north_bulge))
+    page.get_by_role("button", name="地図の中心に頂点を足す").click()
+    expect(midpoints).to_have_count(7)
+    expect(page.locator("#zone-help")).to_contain_text("形ができました")
+    screenshot(page, "console-zone-midpoints")
+
+    page.get_by_label("名前（例: 自宅、デイサービス、いつもの散歩道）").fill("いつもの散歩道")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#zone-status")).to_have_text("保存しました")
+    expect(page.locator("#zone-list")).to_contain_text("多角形 (7 頂点)")
+    [zone] = zones_in_api(site.api_url)
+    wanted = [south_west, south_east, east_bulge, north_east, north_bulge, north_west, shifted(-150, 220)]
+    assert len(zone["polygon"]) == len(wanted)
+    # each where it was put, to a pixel or two (2.4 m each at zoom 16)
+    assert all(distance_m(tuple(got), want) < 5 for got, want in zip(zone["polygon"], wanted, strict=True))
+
+
 def test_caseworker_sees_why_a_zone_is_refused_and_edits_and_deletes_one(page: Page, site: CloudService) -> None:
     """A crossing polygon and a too small circle show the server's reason; a zone is renamed, then deleted."""
     assert site.api_url is not None

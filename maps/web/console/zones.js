@@ -1,7 +1,9 @@
 // The console's safe-zone tab: draw a circle or a polygon for a tracked person, name it, give it
 // hours, save it through the trackers API; list, edit and delete the person's zones.
 // A small drawing tool of our own (Leaflet has none built in): clicks on the map, draggable marks,
-// and buttons for those who use the keyboard (the map pans with the arrow keys).
+// a small mark in the middle of each edge that becomes a corner when dragged or clicked (as in
+// Leaflet.draw and Traccar's geofence editor), and buttons for those who use the keyboard (the map
+// pans with the arrow keys).
 "use strict";
 const zoneDraft = { mode: null, editing: null, centre: null, radius: null, sizing: false, points: [], closed: false, shape: null, handles: null };
 
@@ -21,7 +23,11 @@ function setUpZones() {
     drawDraft();
   };
   document.getElementById("zone-centre-here").onclick = () => { placeCentre(map.getCenter()); zoneDraft.sizing = false; drawDraft(); };
-  document.getElementById("zone-add-point").onclick = () => addCorner(map.getCenter());
+  document.getElementById("zone-add-point").onclick = () => {
+    // a closed polygon takes the corner into its nearest edge: the keyboard's way to a midpoint mark
+    const centre = map.getCenter();
+    if (zoneDraft.closed) insertCorner(nearestEdge(centre) + 1, centre); else addCorner(centre);
+  };
   document.getElementById("zone-undo").onclick = () => { zoneDraft.points.pop(); zoneDraft.closed = false; drawDraft(); };
   document.getElementById("zone-finish").onclick = closePolygon;
   document.getElementById("zone-form").onsubmit = (event) => { event.preventDefault(); saveZone(); };
@@ -198,6 +204,23 @@ function addCorner(latlng) {
   drawDraft();
 }
 
+function insertCorner(index, latlng) {
+  zoneDraft.points.splice(index, 0, L.latLng(latlng.lat, latlng.lng));
+  drawDraft();
+}
+
+// the edge (index of its first corner) that a corner at latlng lengthens least: where it belongs
+function nearestEdge(latlng) {
+  const points = zoneDraft.points, at = map.latLngToLayerPoint(latlng);
+  let best = 0, detour = Infinity;
+  points.forEach((point, index) => {
+    const from = map.latLngToLayerPoint(point), to = map.latLngToLayerPoint(points[(index + 1) % points.length]);
+    const longer = from.distanceTo(at) + at.distanceTo(to) - from.distanceTo(to);
+    if (longer < detour) { best = index; detour = longer; }
+  });
+  return best;
+}
+
 function closePolygon() {
   if (zoneDraft.points.length < 3) { zoneSay("zone.help_polygon"); return; }
   zoneDraft.closed = true;
@@ -220,10 +243,31 @@ function drawDraft() {
   } else if (zoneDraft.mode === "polygon" && zoneDraft.points.length) {
     zoneDraft.shape = (zoneDraft.closed ? L.polygon(zoneDraft.points, style) : L.polyline(zoneDraft.points, style)).addTo(map);
     zoneDraft.points.forEach((point, index) => handle(point, (latlng) => { zoneDraft.points[index] = latlng; }));
+    drawMidpoints();
   }
   document.getElementById("zone-finish").disabled = zoneDraft.closed || zoneDraft.points.length < 3;
   document.getElementById("zone-undo").disabled = !zoneDraft.points.length;
   showHelp();
+}
+
+// a small mark halfway along each edge: dragged or clicked, it becomes a corner between the two
+function drawMidpoints() {
+  const points = zoneDraft.points, edges = zoneDraft.closed ? points.length : points.length - 1;
+  for (let index = 0; index < edges; index += 1) {
+    const from = map.latLngToLayerPoint(points[index]), to = map.latLngToLayerPoint(points[(index + 1) % points.length]);
+    const at = index + 1;  // where the new corner goes in the ring
+    const mark = L.marker(map.layerPointToLatLng(from.add(to).divideBy(2)), {
+      draggable: true, keyboard: false, title: mm.t("zone.midpoint"),
+      icon: L.divIcon({ className: "zone-handle zone-midpoint", iconSize: [10, 10] }),
+    });
+    let inserted = false;
+    const insert = () => { if (!inserted) { zoneDraft.points.splice(at, 0, mark.getLatLng()); inserted = true; } };
+    mark.on("dragstart", insert);
+    mark.on("drag", (event) => { zoneDraft.points[at] = event.target.getLatLng(); redrawShapeOnly(); });
+    mark.on("dragend", drawDraft);
+    mark.on("click", () => { insert(); drawDraft(); });
+    mark.addTo(zoneDraft.handles);
+  }
 }
 
 function redrawShapeOnly() {
