@@ -5,7 +5,9 @@ zone through the API as a caseworker would (`POST /api/v1/trackers`, `…/zones`
 out over their home gateway's MQTT connection (simulators.trackers) to ingest and the tracker
 desk. One person with dementia walks out of the zone before dawn (the household's night hours)
 and is brought home hours later, so "left the safe zone" opens, the console shows where they
-are, and the alert resolves on the way back in.
+are, and the alert resolves on the way back in. Their home sees them go: the front door opens
+as they leave and as they are brought back, and in between its sensors are quiet (no kitchen
+motion from an empty flat).
 
 Disaster: resident devices register like the resident app (`POST /api/v1/residents/devices`),
 in five languages, with an apprise ``json://`` address on the demo's loopback inbox. A
@@ -206,9 +208,11 @@ class TrackerScene:
             )
 
     def attach(self, homes: Sequence[DemoHomeLike], simulated: Sequence[SimulatedHousehold]) -> None:
-        """Give the trackers to their people's gateways, and script the wander."""
+        """Give the trackers to their people's gateways, and script the wander (tracker and home alike)."""
         by_household = {home.household_id: household for home, household in zip(homes, simulated, strict=True)}
-        by_household[self.wanderer_home.household_id].carry(self.walks.companion(0))
+        wanderer = by_household[self.wanderer_home.household_id]
+        wanderer.carry(self.walks.companion(0))
+        wanderer.away(self.wander_at, self.brought_home_at)
         by_household[self.walker_home.household_id].carry(self.walks.companion(1))
         by_household[self.tag_home.household_id].carry(self.tag)
         self.walks.wander(

@@ -53,6 +53,7 @@ KEEPALIVE_S = 30
 CLIMATE_ROOMS = (Room.LIVING_ROOM, Room.BEDROOM)
 BUTTON_DEVICE = "button-pendant"
 DOOR_DEVICE = "door-entrance"
+DOOR_OPEN_FOR = timedelta(seconds=20)  # from opening the front door to shutting it behind
 
 # Indoor temperature (°C) and relative humidity (%) around which each month swings.
 MONTH_CLIMATE = {
@@ -97,12 +98,22 @@ class _Outgoing:
     at: datetime
     order: int
     happening: Happening | None = field(compare=False, default=None)
+    scripted: bool = field(compare=False, default=False)  # an incident's own happening, not the routine's
 
 
 @dataclass(frozen=True, slots=True)
 class _PowerLoss:
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Absence:
+    start: datetime
+    end: datetime
+
+    def holds(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
 
 
 class SimulatedHousehold:
@@ -139,6 +150,7 @@ class SimulatedHousehold:
         self._next_reading: datetime | None = None
         self._power_losses: list[_PowerLoss] = []
         self._power_off: _PowerLoss | None = None
+        self._absences: list[_Absence] = []
         self._heartbeat_interval = self.config.heartbeat_interval
         self._reading_interval = self.config.reading_interval
         self._companions: list[Companion] = []
@@ -160,6 +172,20 @@ class SimulatedHousehold:
         with self._lock:
             self.fallen_at = at if self.fallen_at is None else min(self.fallen_at, at)
 
+    def away(self, at: datetime, back_at: datetime) -> None:
+        """Have the resident leave home at a moment and be brought back at another.
+
+        The front door opens and closes as they go and as they come back; in between the home is
+        empty, so the routine's motion and door reports are not made (it picks up on the return).
+        """
+        with self._lock:
+            self._absences.append(_Absence(at, back_at))
+            for moment in (at, back_at):
+                opened = Happening(moment, "door_opened", Room.ENTRANCE)
+                closed = Happening(moment + DOOR_OPEN_FOR, "door_closed", Room.ENTRANCE)
+                for happening in (opened, closed):
+                    self._push(_Outgoing(happening.at, self._next_order(), happening=happening, scripted=True))
+
     def power_loss(self, at: datetime, duration: timedelta) -> None:
         """Cut the gateway's power at a moment for a while: it drops off without a goodbye."""
         with self._lock:
@@ -174,8 +200,11 @@ class SimulatedHousehold:
             stay = self._stay_at(moment)
             fallen_at = self.fallen_at
             fell_in = self._stay_at(fallen_at) if fallen_at is not None else None
+            away = self._away_at(moment)
         if stay is None:
             return "unknown"
+        if away:
+            return OUT
         if fallen_at is not None and moment >= fallen_at:
             room = fell_in.place if fell_in is not None and fell_in.place != OUT else "outside"
             return f"fallen in {room}"
@@ -322,6 +351,8 @@ class SimulatedHousehold:
         else:
             if self.fallen_at is not None and happening.at >= self.fallen_at:
                 return 0  # lying on the floor: nothing moves, nobody opens the door
+            if not item.scripted and self._away_at(happening.at):
+                return 0  # nobody home: the routine would move a person who is not there
             if happening.kind == "motion":
                 event = self._event(
                     happening.at, motion_device(happening.room), EventKind.MOTION_DETECTED, happening.room
@@ -331,6 +362,9 @@ class SimulatedHousehold:
             else:
                 event = self._event(happening.at, DOOR_DEVICE, EventKind.DOOR_CLOSED, happening.room)
         return self._publish(TopicKind.EVENTS, encode(event), retain=False)
+
+    def _away_at(self, moment: datetime) -> bool:
+        return any(absence.holds(moment) for absence in self._absences)
 
     def _send_companions(self, now: datetime) -> int:
         sent = 0

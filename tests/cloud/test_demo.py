@@ -16,12 +16,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from shapely import Point, Polygon
+from sqlalchemy import select
 
-from cloud.demo import EmbeddedBroker, demo_homes
-from cloud.demo_scenes import RESIDENT_LANGUAGES, flood_ring, plan_residents
+from cloud.db import StoredEvent, Tracker, make_sessions
+from cloud.demo import DATABASE_FILE, EmbeddedBroker, demo_homes
+from cloud.demo_scenes import BROUGHT_HOME_AT, RESIDENT_LANGUAGES, WANDER_AT, flood_ring, plan_residents
 from maps import TAITO_CITY, municipality_boundary
 from protocol import GatewayState, GatewayStatus, ManualClock, TopicKind, decode, topic_for
-from simulators import HouseholdConfig, HouseholdFleet, SimulatedHousehold
+from simulators import TOKYO, HouseholdConfig, HouseholdFleet, SimulatedHousehold
 from tests.support import wait_until
 
 MIMAMORI = Path(sys.executable).parent / "mimamori"
@@ -29,11 +31,17 @@ SCRIPTED_ALERTS = ("emergency_button", "inactivity", "gateway_offline", "safe_zo
 
 
 @pytest.fixture(scope="module")
-def demo_run() -> subprocess.CompletedProcess[str]:
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the demo run keeps its databases in, to be read after it ends."""
+    return tmp_path_factory.mktemp("demo") / "data"
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_folder: Path) -> subprocess.CompletedProcess[str]:
     """Run the demo once for 30 wall seconds with stdout piped (not a terminal), as CI does."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("MIMAMORI_")}
     return subprocess.run(
-        [str(MIMAMORI), "demo", "--duration", "30", "--port", "0"],
+        [str(MIMAMORI), "demo", "--duration", "30", "--port", "0", "--data-dir", str(demo_folder)],
         capture_output=True,
         text=True,
         timeout=110,
@@ -77,6 +85,32 @@ def test_demo_wanderer_leaves_the_safe_zone_at_night_and_comes_back(
     assert re.search(r"TRACKER gps-wanderer .*: [0-9.]+ km from home, outside the safe zone", out), out[-3000:]
     assert "alert safe_zone_exit at " in out and " acknowledged" in out
     assert re.search(r"alert safe_zone_exit at taito-\d+ resolved", out), out[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(130)
+def test_demo_wanderers_home_is_quiet_while_he_is_out(
+    demo_run: subprocess.CompletedProcess[str], demo_folder: Path
+) -> None:
+    """His front door opens as he leaves and as he is brought back; in between his home reports nothing."""
+    assert demo_run.returncode == 0, demo_run.stdout[-3000:]
+    sessions = make_sessions(f"sqlite:///{demo_folder / DATABASE_FILE}")
+    try:
+        with sessions() as session:
+            household = session.get_one(Tracker, "gps-wanderer").household_id
+            query = select(StoredEvent).where(StoredEvent.household_id == household).order_by(StoredEvent.ts)
+            events = [(event.ts.astimezone(TOKYO), event.kind) for event in session.scalars(query)]
+    finally:
+        sessions.kw["bind"].dispose()
+
+    def door_opened_at(hour: int, minute: int) -> datetime:
+        opened = [ts for ts, kind in events if kind == "door_opened" and (ts.hour, ts.minute) == (hour, minute)]
+        assert opened, f"no front door at {hour:02d}:{minute:02d}: {events}"
+        return opened[0]
+
+    left, back = door_opened_at(*WANDER_AT), door_opened_at(*BROUGHT_HOME_AT)
+    # the console's timeline of an empty flat: the door shut behind him, then nothing till he is back
+    assert [kind for ts, kind in events if left < ts < back] == ["door_closed"], events
 
 
 @pytest.mark.slow
