@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import httpx
 from shapely import Polygon
+from shapely.geometry.polygon import orient
 
 from cloud.api.app import API_PREFIX
 from maps import TAITO_CITY, distance_m, municipality_boundary, random_points_within
@@ -427,9 +428,18 @@ class DisasterScene:
 
 
 def flood_ring() -> list[list[float]]:
-    """Return the flood area as one ring of [lat, lon]: the river bank, then 600 m inland back south."""
-    inland = [[lat, lon - INLAND_DEG] for lat, lon in reversed(SUMIDA_BANK)]
-    return [[lat, lon] for lat, lon in SUMIDA_BANK] + inland
+    """Return the flood area as one ring of [lat, lon]: the strip from the river bank 600 m inland, within Taito City.
+
+    The strip, drawn from the bank down to its southern end, runs over the ward's boundary into
+    the next wards; a ward's own alert stops at its boundary, so the strip is clipped to it.
+    """
+    inland = [(lat, lon - INLAND_DEG) for lat, lon in reversed(SUMIDA_BANK)]
+    strip = Polygon([(lon, lat) for lat, lon in (*SUMIDA_BANK, *inland)])
+    clipped = strip.intersection(municipality_boundary(TAITO_CITY))
+    # where the bank strays a few metres past the boundary the clip leaves slivers: keep the ward's piece
+    area = max(getattr(clipped, "geoms", [clipped]), key=lambda part: part.area)
+    ring = orient(area, sign=1.0).exterior.coords[:-1]  # counter-clockwise, as drawn; not closed
+    return [[round(lat, 6), round(lon, 6)] for lon, lat in ring]
 
 
 def plan_residents(*, seed: int) -> list[PlannedResident]:

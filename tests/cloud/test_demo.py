@@ -139,6 +139,17 @@ def test_demo_residents_speak_five_languages_and_most_live_by_the_river() -> Non
     assert all(boundary.contains(Point(r.lon, r.lat)) for r in residents)
 
 
+def test_demo_flood_area_stops_at_the_ward_boundary() -> None:
+    """The flood strip the demo's caseworker draws along the Sumida is one valid polygon inside Taito City."""
+    area = Polygon([(lon, lat) for lat, lon in flood_ring()])
+    boundary = municipality_boundary(TAITO_CITY)
+    assert area.is_valid
+    # its corners are rounded to 6 decimals (about 0.1 m): nothing lies farther out than that
+    assert boundary.buffer(1e-6).covers(area)
+    # and it still runs the whole of the ward's river bank, from its southern to its northern end
+    assert area.bounds[1] < 35.697 and area.bounds[3] > 35.727
+
+
 def test_demo_homes_lie_in_taito_city_with_an_address() -> None:
     """Every demo home stands inside Taito City and carries a Taito street address and a name."""
     boundary = municipality_boundary(TAITO_CITY)
