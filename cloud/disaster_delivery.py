@@ -51,8 +51,6 @@ CLAIM_BATCH = 2000
 QUEUE_CHUNK = 2000
 IN_FLIGHT_BATCHES = 3
 MESSAGE_CACHE = 50_000  # composed messages kept by the dispatcher (≈ 1.5 kB each)
-# rows per INSERT … RETURNING: 10 parameters each, under SQLite's 32,766 and PostgreSQL's 65,535
-RETURNING_ROWS = 1000
 # batches a fan-out hands over ahead of the sender: enough to keep it busy, not a ward in memory
 HANDED_AHEAD = 4
 
@@ -238,6 +236,7 @@ def queue_deliveries(
 
 # the columns of a delivery row a fan-out writes; title, body and payload live in its message
 _QUEUED_COLUMNS = (
+    "id",
     "alert_id",
     "version",
     "purpose",
@@ -248,17 +247,7 @@ _QUEUED_COLUMNS = (
     "channel",
     "address",
     "message_id",
-    "title",
-    "body",
-    "payload",
-    "attempts",
 )
-
-
-def _queued_values(connection: Connection) -> str:
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    empty_json = "'{}'" if connection.dialect.name == "sqlite" else "CAST('{}' AS JSON)"
-    return f"({', '.join([mark] * 10)}, '', '', {empty_json}, 0)"
 
 
 def _insert_deliveries(
@@ -267,26 +256,70 @@ def _insert_deliveries(
     """Insert deliveries (recipient, channel, address, message) sharing alert, version, purpose, state and time.
 
     Returns their ids in the order of `rows`.
-
-    One multi-row INSERT … RETURNING (SQLite ≥ 3.35, PostgreSQL) instead of executemany, which
-    returns nothing. The order RETURNING gives its rows in is not promised, so each id is matched
-    by its row's recipient, channel and address (rows alike in those are alike in what is sent).
     """
     alert_id, version, purpose, state, when = common
-    ids: dict[tuple[int, str, str], deque[int]] = {}
-    for start in range(0, len(rows), RETURNING_ROWS):
-        part = rows[start : start + RETURNING_ROWS]
-        values = ", ".join([_queued_values(connection)] * len(part))
-        parameters = tuple(value for row in part for value in (alert_id, version, purpose, state, when, when, *row))
-        returned = plain_rows(
-            connection,
-            f"INSERT INTO {DELIVERIES.name} ({', '.join(_QUEUED_COLUMNS)}) VALUES {values} "
-            "RETURNING id, recipient_id, channel, address",
-            parameters,
-        )
-        for delivery_id, recipient_id, channel, address in returned:
-            ids.setdefault((recipient_id, channel, address), deque()).append(delivery_id)
-    return [ids[row[:3]].popleft() for row in rows]
+    head = (alert_id, version, purpose, state, when, when)
+    ids = reserve_ids(connection, DELIVERIES.name, len(rows))
+    insert_plain(
+        connection,
+        DELIVERIES.name,
+        _QUEUED_COLUMNS,
+        [(delivery_id, *head, *row) for delivery_id, row in zip(ids, rows, strict=True)],
+        # what a fan-out's row leaves empty: its text is in its message
+        fixed={"title": "''", "body": "''", "payload": _empty_json(connection), "attempts": "0"},
+    )
+    return ids
+
+
+def _empty_json(connection: Connection) -> str:
+    return "'{}'" if connection.dialect.name == "sqlite" else "CAST('{}' AS JSON)"
+
+
+def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
+    """Return `count` new ids for rows of `table` the caller then inserts with them (`insert_plain`).
+
+    Bulk rows are written with ids chosen here rather than read back with INSERT … RETURNING:
+    a prepared single-row INSERT run per row costs half the multi-row statement with its
+    returned tuples. On SQLite the ids follow the highest one, which is safe because every
+    transaction here holds the write lock from its start (BEGIN IMMEDIATE, `create_db_engine`);
+    on PostgreSQL they are drawn from the table's sequence, as its default would draw them.
+    """
+    if count <= 0:
+        return []
+    if connection.dialect.name == "sqlite":
+        top = plain_rows(connection, f"SELECT coalesce(max(id), 0) FROM {table}")[0][0]
+        return list(range(top + 1, top + 1 + count))
+    drawn = plain_rows(
+        connection,
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (table, count),
+    )
+    return [int(row[0]) for row in drawn]
+
+
+def insert_plain(
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    fixed: dict[str, str] | None = None,
+) -> None:
+    """Insert rows of plain values (ids, numbers, text) with the DB-API's executemany.
+
+    `fixed` adds columns whose value is the same SQL literal in every row (our own constants).
+    """
+    if not rows:
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    fixed = fixed or {}
+    names = ", ".join((*columns, *fixed))
+    values = ", ".join((*[mark] * len(columns), *fixed.values()))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
+    finally:
+        cursor.close()
 
 
 def _bound(sessions: Sessions, column: Any, value: Any) -> Any:
@@ -329,6 +362,8 @@ def insert_recipients(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> dic
     written row by row, leaving out the rows that fail.
     """
     ids: dict[tuple[int | None, int | None], int] = {}
+    # the rows go in on the DB-API cursor, which raises the driver's own IntegrityError
+    refused = (IntegrityError, sessions.kw["bind"].dialect.loaded_dbapi.IntegrityError)
     values = itemgetter(*_RECIPIENT_COLUMNS)
     created: dict[Any, Any] = {}  # a fan-out's rows share their creation time: bind it once
     plain = []
@@ -341,33 +376,26 @@ def insert_recipients(sessions: Sessions, rows: Sequence[dict[str, Any]]) -> dic
         chunk = plain[start : start + QUEUE_CHUNK]
         try:
             with sessions.begin() as session:
-                ids.update(_insert_recipients_returning(session.connection(), chunk))
-        except IntegrityError:
+                ids.update(_insert_recipients(session.connection(), chunk))
+        except refused:
             for row in chunk:
                 try:
                     with sessions.begin() as session:
-                        ids.update(_insert_recipients_returning(session.connection(), [row]))
-                except IntegrityError:
+                        ids.update(_insert_recipients(session.connection(), [row]))
+                except refused:
                     log.info("recipient left out (its device or person is gone): %s", row[1])
     return ids
 
 
-def _insert_recipients_returning(
+def _insert_recipients(
     connection: Connection, rows: list[tuple[Any, ...]]
 ) -> Iterator[tuple[tuple[int | None, int | None], int]]:
-    """Insert recipient rows (multi-row INSERT … RETURNING); yield each one's (device id, person id) and id."""
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    one = f"({', '.join([mark] * len(_RECIPIENT_COLUMNS))})"
-    for start in range(0, len(rows), RETURNING_ROWS):
-        part = rows[start : start + RETURNING_ROWS]
-        returned = plain_rows(
-            connection,
-            f"INSERT INTO {RECIPIENTS.name} ({', '.join(_RECIPIENT_COLUMNS)}) VALUES {', '.join([one] * len(part))} "
-            "RETURNING id, device_id, person_id",
-            tuple(value for row in part for value in row),
-        )
-        for recipient_id, device_id, person_id in returned:
-            yield (device_id, person_id), recipient_id
+    """Insert recipient rows; yield each one's (device id, person id) and id."""
+    ids = reserve_ids(connection, RECIPIENTS.name, len(rows))
+    numbered = [(recipient_id, *row) for recipient_id, row in zip(ids, rows, strict=True)]
+    insert_plain(connection, RECIPIENTS.name, ("id", *_RECIPIENT_COLUMNS), numbered)
+    for recipient_id, row in zip(ids, rows, strict=True):
+        yield (row[1], row[2]), recipient_id
 
 
 # --- sending ---------------------------------------------------------------------------------------
