@@ -8,6 +8,7 @@ Usable in-process (tests, the demo with an accelerated clock) and by ``mimamori 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -38,6 +39,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API_START_TIMEOUT_S = 15.0
+# new container objects between two collections of the garbage collector's youngest generation
+# (Python's default is 700): see `collect_garbage_less_often`
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def collect_garbage_less_often() -> None:
+    """Let Python's cycle collector run after 50,000 new objects rather than 700 (the whole process).
+
+    A fan-out to a ward or a burst of readings makes hundreds of thousands of short-lived tuples;
+    at the default, each few hundred of them start a collection, and every tenth of tenth of
+    those walks every object the service holds. At 200,000 recipients that was a sixth of the
+    desk's CPU. Reference counting still frees nearly everything at once; only cycles wait longer.
+    """
+    young, middle, old = gc.get_threshold()
+    if 0 < young < GC_YOUNG_THRESHOLD:  # 0: collection is off, left so
+        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 class ServiceNotStarted(RuntimeError):
@@ -146,6 +163,7 @@ class CloudService:
 
         if self._started:
             return self
+        collect_garbage_less_often()
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate(settings.database_url)
