@@ -8,6 +8,7 @@ subscription is gone for good: the caller removes it.
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
 import json
 import os
@@ -170,7 +171,12 @@ class ReceiverKeys:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # base64.urlsafe_b64decode, without its layers of checks: a fan-out decodes 400,000 keys
+    data = text.encode("ascii").translate(_FROM_URL_SAFE)
+    return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+
+
+_FROM_URL_SAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def _hmac(key: bytes, message: bytes) -> bytes:
