@@ -77,13 +77,24 @@ class GatewayPresence:
     started_at: datetime | None = None
     back_at: datetime | None = None  # when it was last heard again after being offline or silent
 
-    def heard(self, *, now: datetime, offline_after: timedelta, started_at: datetime | None) -> None:
-        """Note a message from the gateway, heard at `now`."""
+    def heard(
+        self, *, now: datetime, offline_after: timedelta, started_at: datetime | None, announced: bool = False
+    ) -> bool:
+        """Note a message from the gateway, heard at `now`; return False when it cannot mean the gateway is back.
+
+        After its Last Will only the gateway's own "online" status (`announced`) brings it back:
+        a reading or event it sent just before it dropped can be delivered after the Will (the
+        broker sends the Will itself, not in line with the gateway's messages), and a gateway
+        that connects again announces itself first, on the topic the Will was left on.
+        """
+        if self.offline and not announced:
+            return False
         if self.offline or self.last_heard_at is None or now - self.last_heard_at >= offline_after:
             self.back_at = now
         self.offline = False
         self.last_heard_at = latest(self.last_heard_at, now)
         self.started_at = latest(self.started_at, started_at)
+        return True
 
     def went_offline(self) -> None:
         """Note the gateway's Last Will (or an explicit offline status)."""

@@ -1,4 +1,7 @@
-"""Gateway offline: a gateway's Last Will, or its silence, raises; any message from it clears.
+"""Gateway offline: a gateway's Last Will, or its silence, raises; hearing it again clears.
+
+After silence any message from the gateway clears; after its Last Will only its "online"
+status does (a reading sent just before it dropped may be delivered after the Will).
 
 While a gateway is offline the home is not watched (no data, so no inactivity alert either);
 the people responsible for the equipment are told so they can restore power or the line.
@@ -89,8 +92,11 @@ class GatewayOfflineRule:
             self.state.raised[gateway_id] = REASON_LAST_WILL
             return [self._raise(gateway_id, presence, REASON_LAST_WILL, now)]
         started_at = observation.started_at if isinstance(observation, GatewayHeard) else None
-        presence.heard(now=now, offline_after=self.config.offline_after, started_at=started_at)
-        if self.state.raised.pop(gateway_id, None) is None or self.state.raised:
+        announced = isinstance(observation, GatewayHeard) and observation.state is GatewayState.ONLINE
+        back = presence.heard(
+            now=now, offline_after=self.config.offline_after, started_at=started_at, announced=announced
+        )
+        if not back or self.state.raised.pop(gateway_id, None) is None or self.state.raised:
             return []
         return [
             AlertSignal(

@@ -343,7 +343,12 @@ class InactivityRule:
             if observation.state is GatewayState.OFFLINE:
                 presence.went_offline()
             else:
-                presence.heard(now=now, offline_after=self.config.offline_after, started_at=observation.started_at)
+                presence.heard(
+                    now=now,
+                    offline_after=self.config.offline_after,
+                    started_at=observation.started_at,
+                    announced=observation.state is GatewayState.ONLINE,
+                )
             return []
         presence.heard(now=now, offline_after=self.config.offline_after, started_at=None)
         if not isinstance(observation, EventObserved) or observation.kind not in MOVEMENT_KINDS:

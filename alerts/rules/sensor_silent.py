@@ -132,7 +132,12 @@ class SensorSilentRule:
             if observation.state is GatewayState.OFFLINE:
                 presence.went_offline()
             else:
-                presence.heard(now=now, offline_after=self.config.offline_after, started_at=observation.started_at)
+                presence.heard(
+                    now=now,
+                    offline_after=self.config.offline_after,
+                    started_at=observation.started_at,
+                    announced=observation.state is GatewayState.ONLINE,
+                )
             return []
         presence.heard(now=now, offline_after=self.config.offline_after, started_at=None)
         if not isinstance(observation, EventObserved | ReadingObserved):

@@ -152,12 +152,29 @@ def test_last_will_raises_gateway_offline_at_once() -> None:
     assert signal.facts == {"gateway_id": GATEWAY, "last_seen_at": jst(26, 7, 30).isoformat(), "reason": "last_will"}
 
 
-def test_any_message_after_offline_clears_it() -> None:
-    """Any message from the gateway after it went offline clears the alert."""
+def test_any_message_after_silence_clears_it() -> None:
+    """A gateway that went silent is back with whatever it sends next."""
+    home = started_home(7)
+    home.run_until(jst(26, 8), heartbeats=False)
+    assert len(home.raised(RuleName.GATEWAY_OFFLINE)) == 1
+    home.event(EventKind.DOOR_OPENED)
+    assert len(home.cleared(RuleName.GATEWAY_OFFLINE)) == 1
+
+
+def test_after_the_last_will_only_the_gateways_online_status_clears_it() -> None:
+    """An event sent just before the gateway dropped, delivered after its Will, does not end the alert.
+
+    Its own "online" status on reconnecting does; meanwhile the home stays unwatched (no inactivity).
+    """
     home = started_home(7)
     home.status(GatewayState.OFFLINE)
-    home.run_until(jst(26, 8), heartbeats=False)
-    home.event(EventKind.DOOR_OPENED)
+    home.run_until(jst(26, 7, 1), heartbeats=False)
+    home.event(EventKind.DOOR_OPENED, ts=jst(26, 6, 59))
+    assert home.cleared(RuleName.GATEWAY_OFFLINE) == []
+    home.run_until(jst(26, 20), heartbeats=False, step=timedelta(minutes=5))
+    assert home.raised(RuleName.INACTIVITY) == []
+    assert len(home.raised(RuleName.GATEWAY_OFFLINE)) == 1  # not raised again by the silence either
+    home.status(started_at=jst(26, 20))
     assert len(home.cleared(RuleName.GATEWAY_OFFLINE)) == 1
 
 
