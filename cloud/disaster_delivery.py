@@ -280,9 +280,10 @@ def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
 
     Bulk rows are written with ids chosen here rather than read back with INSERT … RETURNING:
     a prepared single-row INSERT run per row cost a third to a half less here than the
-    multi-row statement with its returned tuples, matched back to the rows. On SQLite the ids follow the highest one, which is safe because every
-    transaction here holds the write lock from its start (BEGIN IMMEDIATE, `create_db_engine`);
-    on PostgreSQL they are drawn from the table's sequence, as its default would draw them.
+    multi-row statement with its returned tuples, matched back to the rows. On SQLite the ids
+    follow the highest one, which is safe because every transaction here holds the write lock
+    from its start (BEGIN IMMEDIATE, `create_db_engine`); on PostgreSQL they are drawn from the
+    table's sequence, as its default would draw them.
     """
     if count <= 0:
         return []
