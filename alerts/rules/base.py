@@ -13,7 +13,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from alerts.signals import AlertSignal, FactValue, HouseholdProfile, Observation, RuleName, Severity
+from alerts.signals import AlertSignal, FactValue, GatewayHeard, HouseholdProfile, Observation, RuleName, Severity
+from protocol import GatewayState
 
 
 class HouseholdRule(Protocol):
@@ -95,6 +96,23 @@ class GatewayPresence:
         self.last_heard_at = latest(self.last_heard_at, now)
         self.started_at = latest(self.started_at, started_at)
         return True
+
+    def note(self, observation: Observation, *, now: datetime, offline_after: timedelta) -> bool:
+        """Note whatever the gateway sent: its Last Will, its status, or a message from behind it.
+
+        Return whether it counts as the gateway heard (not its Will, nor a message after the Will).
+        """
+        if isinstance(observation, GatewayHeard):
+            if observation.state is GatewayState.OFFLINE:
+                self.went_offline()
+                return False
+            return self.heard(
+                now=now,
+                offline_after=offline_after,
+                started_at=observation.started_at,
+                announced=observation.state is GatewayState.ONLINE,
+            )
+        return self.heard(now=now, offline_after=offline_after, started_at=None)
 
     def went_offline(self) -> None:
         """Note the gateway's Last Will (or an explicit offline status)."""

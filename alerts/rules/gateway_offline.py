@@ -91,11 +91,7 @@ class GatewayOfflineRule:
                 return []
             self.state.raised[gateway_id] = REASON_LAST_WILL
             return [self._raise(gateway_id, presence, REASON_LAST_WILL, now)]
-        started_at = observation.started_at if isinstance(observation, GatewayHeard) else None
-        announced = isinstance(observation, GatewayHeard) and observation.state is GatewayState.ONLINE
-        back = presence.heard(
-            now=now, offline_after=self.config.offline_after, started_at=started_at, announced=announced
-        )
+        back = presence.note(observation, now=now, offline_after=self.config.offline_after)
         if not back or self.state.raised.pop(gateway_id, None) is None or self.state.raised:
             return []
         return [

@@ -50,7 +50,7 @@ from alerts.signals import (
     Severity,
     WatchSettings,
 )
-from protocol import EventKind, GatewayState
+from protocol import EventKind
 
 MOVEMENT_KINDS = frozenset({EventKind.MOTION_DETECTED, EventKind.DOOR_OPENED, EventKind.DOOR_CLOSED})
 DOOR_KINDS = frozenset({EventKind.DOOR_OPENED, EventKind.DOOR_CLOSED})
@@ -339,18 +339,9 @@ class InactivityRule:
         if state.watch_since is None:
             state.watch_since = now
         presence = state.gateways.setdefault(observation.gateway_id, GatewayPresence())
+        presence.note(observation, now=now, offline_after=self.config.offline_after)
         if isinstance(observation, GatewayHeard):
-            if observation.state is GatewayState.OFFLINE:
-                presence.went_offline()
-            else:
-                presence.heard(
-                    now=now,
-                    offline_after=self.config.offline_after,
-                    started_at=observation.started_at,
-                    announced=observation.state is GatewayState.ONLINE,
-                )
             return []
-        presence.heard(now=now, offline_after=self.config.offline_after, started_at=None)
         if not isinstance(observation, EventObserved) or observation.kind not in MOVEMENT_KINDS:
             return []
         if state.last_motion_at is not None and observation.ts <= state.last_motion_at:

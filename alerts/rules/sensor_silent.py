@@ -37,7 +37,6 @@ from alerts.signals import (
     Severity,
     WatchSettings,
 )
-from protocol import GatewayState
 
 EVENT_ONLY_FACTOR = 3
 
@@ -128,18 +127,9 @@ class SensorSilentRule:
     def observe(self, observation: Observation, *, now: datetime) -> list[AlertSignal]:
         state = self.state
         presence = state.gateways.setdefault(observation.gateway_id, GatewayPresence())
+        presence.note(observation, now=now, offline_after=self.config.offline_after)
         if isinstance(observation, GatewayHeard):
-            if observation.state is GatewayState.OFFLINE:
-                presence.went_offline()
-            else:
-                presence.heard(
-                    now=now,
-                    offline_after=self.config.offline_after,
-                    started_at=observation.started_at,
-                    announced=observation.state is GatewayState.ONLINE,
-                )
             return []
-        presence.heard(now=now, offline_after=self.config.offline_after, started_at=None)
         if not isinstance(observation, EventObserved | ReadingObserved):
             return []
         key = f"{observation.gateway_id}/{observation.device_id}"
